@@ -1,0 +1,159 @@
+//! Command-line arguments and dispatch.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+use crate::commands;
+use crate::error::{Error, exit};
+use crate::report::Reporter;
+
+/// Turn a Python application into executables and installers.
+#[derive(Debug, Parser)]
+#[command(name = "oxdist", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  producing an artifact failed (I/O, archive writing)
+  2  usage error (bad option, unknown format, bad SOURCE_DATE_EPOCH)
+  3  configuration error (not found, syntax or evaluation error, unknown target, invalid metadata or paths)";
+
+/// Options every command accepts.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: oxdist.star, else pyoxidizer.bzl, in the current directory or its parents]
+    #[arg(long, global = true, env = "OXDIST_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Set VARS["NAME"] = "VALUE" in the configuration
+    #[arg(long = "var", global = true, num_args = 2, value_names = ["NAME", "VALUE"], action = ArgAction::Append)]
+    pub var: Vec<String>,
+    /// Set VARS["NAME"] to the environment variable ENV (None when unset)
+    #[arg(long = "var-env", global = true, num_args = 2, value_names = ["NAME", "ENV"], action = ArgAction::Append)]
+    pub var_env: Vec<String>,
+    /// More detail (repeat for more)
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print a machine-readable summary of what was produced on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter oxdist.star (and app/) into DIR
+    Init {
+        /// Directory to initialize [default: .]
+        dir: Option<PathBuf>,
+        /// Package name [default: the directory's name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Resolve targets and perform their build actions (install FileManifests under the build path)
+    Build {
+        /// Targets to build, in order [default: the configuration's default target]
+        targets: Vec<String>,
+    },
+    /// Package a FileManifest target into distributable artifacts
+    Package {
+        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip
+        #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
+        format: Vec<String>,
+        /// Target to package [default: the configuration's default target]
+        #[arg(long)]
+        target: Option<String>,
+        /// Output directory [default: dist/ beside the configuration]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// List the targets the configuration registers
+    ListTargets,
+}
+
+impl GlobalArgs {
+    /// `VARS` from `--var` and `--var-env`; defining a name twice is an error.
+    pub fn vars(&self) -> Result<BTreeMap<String, Option<String>>, Error> {
+        let mut vars = BTreeMap::new();
+        let pairs = self
+            .var
+            .chunks(2)
+            .map(|p| (p[0].clone(), Some(p[1].clone())))
+            .chain(
+                self.var_env
+                    .chunks(2)
+                    .map(|p| (p[0].clone(), std::env::var(&p[1]).ok())),
+            );
+        for (name, value) in pairs {
+            if vars.insert(name.clone(), value).is_some() {
+                return Err(Error::Usage(format!(
+                    "variable {name:?} is defined twice by --var/--var-env"
+                )));
+            }
+        }
+        Ok(vars)
+    }
+
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(if self.quiet {
+            -1
+        } else {
+            self.verbose.min(100) as i8
+        })
+    }
+}
+
+/// Runs oxdist with the process's arguments; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(&cli) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: &Cli) -> Result<(), Error> {
+    let reporter = cli.global.reporter();
+    match &cli.command {
+        Command::Init { dir, name } => {
+            commands::init::run(dir.as_deref(), name.as_deref(), &cli.global, &reporter)
+        }
+        Command::Build { targets } => commands::build::run(targets, &cli.global, &reporter),
+        Command::Package {
+            format,
+            target,
+            out,
+        } => commands::package::run(
+            format,
+            target.as_deref(),
+            out.as_deref(),
+            &cli.global,
+            &reporter,
+        ),
+        Command::ListTargets => commands::list_targets::run(&cli.global),
+    }
+}

@@ -1,0 +1,80 @@
+//! Failures of an oxdist command and the exit codes they map to.
+
+use std::path::PathBuf;
+
+use oxdist_installers::output::OutputError;
+use oxdist_installers::{ArchiveError, ManifestError};
+
+use crate::dialect::DialectError;
+
+/// Exit codes, documented in `docs/reference/cli.md`.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Producing an artifact failed (I/O, archive writing).
+    pub const BUILD: i32 = 1;
+    /// The command line or environment is wrong (unknown option or format, bad `SOURCE_DATE_EPOCH`).
+    pub const USAGE: i32 = 2;
+    /// The configuration is wrong: not found, syntax or evaluation error, unknown target, invalid metadata or paths.
+    pub const CONFIG: i32 = 3;
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Dialect(#[from] DialectError),
+    #[error(
+        "no configuration found: looked for oxdist.star and pyoxidizer.bzl in {} and its parents; run `oxdist init` to create one, or pass --config PATH",
+        .0.display()
+    )]
+    ConfigNotFound(PathBuf),
+    #[error("configuration file {} does not exist", .0.display())]
+    ConfigMissing(PathBuf),
+    #[error("{0}")]
+    Usage(String),
+    #[error(
+        "target {target:?} returned {found}; `oxdist package` needs a target that returns a FileManifest"
+    )]
+    NotAManifest { target: String, found: String },
+    #[error("target {0:?} returned an empty FileManifest; check its glob patterns and paths")]
+    EmptyManifest(String),
+    #[error("no package metadata: call set_package_metadata(name=..., version=...) in {}", .0.display())]
+    NoMetadata(PathBuf),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Template(#[from] oxdist_templates::TemplateError),
+    #[error("{} already exists; choose another directory or remove it", .0.display())]
+    AlreadyExists(PathBuf),
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Output(OutputError::SourceDateEpoch { .. }) => exit::USAGE,
+            Error::Dialect(_)
+            | Error::ConfigNotFound(_)
+            | Error::ConfigMissing(_)
+            | Error::NotAManifest { .. }
+            | Error::EmptyManifest(_)
+            | Error::NoMetadata(_)
+            | Error::AlreadyExists(_) => exit::CONFIG,
+            Error::Archive(ArchiveError::ZipTimestamp(_)) => exit::USAGE,
+            Error::Archive(ArchiveError::Manifest(_)) | Error::Manifest(_) => exit::CONFIG,
+            Error::Archive(_) | Error::Output(_) | Error::Template(_) | Error::Io { .. } => {
+                exit::BUILD
+            }
+        }
+    }
+}

@@ -1,0 +1,790 @@
+//! Integration tests of `write_archive`, checked with the real tools users
+//! extract archives with (GNU tar, gzip, xz, zstd, unzip/zipinfo) rather than
+//! with a reader from this crate's own dependencies.
+//!
+//! A missing tool is a test failure that names the Debian package to install,
+//! never a silent skip.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use oxdist_installers::archive::{ArchiveFormat, ArchiveOptions, write_archive};
+use oxdist_installers::output::Timestamp;
+use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath};
+
+const ROOT: &str = "hello-1.0-x86_64-unknown-linux-gnu";
+
+// ---------------------------------------------------------------------------
+// Running the oracle tools
+// ---------------------------------------------------------------------------
+
+/// `(program, Debian package)` for every tool these tests run.
+const TOOLS: &[(&str, &str)] = &[
+    ("tar", "tar"),
+    ("gzip", "gzip"),
+    ("xz", "xz-utils"),
+    ("zstd", "zstd"),
+    ("unzip", "unzip"),
+];
+
+fn package_of(program: &str) -> &'static str {
+    TOOLS
+        .iter()
+        .find(|(p, _)| *p == program)
+        .map(|(_, pkg)| *pkg)
+        .unwrap_or("?")
+}
+
+/// A command with a fixed environment: UTC times, UTF-8 names printed as is.
+fn command(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("TZ", "UTC")
+        .env("LC_ALL", "C.UTF-8")
+        .env_remove("TAR_OPTIONS")
+        .env_remove("ZSTD_CLEVEL");
+    cmd
+}
+
+/// Runs `cmd`, failing the test (naming the package to install when the
+/// program is missing) unless it exits successfully. Returns stdout.
+fn run(cmd: &mut Command) -> String {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let output = match cmd.output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "`{program}` is not installed but these tests use it as an oracle; install it with \
+             `apt-get install -y {}`",
+            package_of(&program)
+        ),
+        Err(e) => panic!("cannot run {cmd:?}: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("tool output is UTF-8")
+}
+
+/// Checks that the tar on PATH is GNU tar (the listing format and
+/// `--full-time` below are GNU tar's).
+fn require_gnu_tar() {
+    let version = run(command("tar").arg("--version"));
+    assert!(
+        version.contains("GNU tar"),
+        "these tests need GNU tar (`apt-get install -y tar`), found:\n{version}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The fixture
+// ---------------------------------------------------------------------------
+
+/// What one path of the archive should hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expect {
+    Dir,
+    File { bytes: Vec<u8>, mode: u32 },
+    Symlink(String),
+}
+
+struct Fixture {
+    /// Holds the source files; removed on drop.
+    _src: tempfile::TempDir,
+    manifest: FileManifest,
+    /// Every member of the archive, keyed by its path inside the archive
+    /// (starting with `ROOT`), directories included.
+    expected: BTreeMap<String, Expect>,
+}
+
+/// A directory name of 40 characters, so that nested paths pass the 100-byte
+/// limit of a tar header's name field.
+const LONG_DIR: &str = "a_rather_long_directory_name_0123456789_";
+
+fn long_file_path() -> String {
+    format!("deep/{LONG_DIR}/{LONG_DIR}/{LONG_DIR}/the_file_at_the_bottom.txt")
+}
+
+/// Text whose archive path (`ROOT/` + it) is exactly `len` bytes long.
+fn path_of_archive_len(prefix: &str, len: usize) -> String {
+    let used = ROOT.len() + 1 + prefix.len();
+    format!("{prefix}{}", "x".repeat(len - used))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn write_source(root: &Path, rel: &str, bytes: &[u8], mode: u32) -> PathBuf {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, bytes).unwrap();
+    set_mode(&path, mode);
+    path
+}
+
+fn fixture() -> Fixture {
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path();
+    let mut manifest = FileManifest::new();
+    let mut files: BTreeMap<String, Expect> = BTreeMap::new();
+    let mut add_fs = |manifest: &mut FileManifest, rel: &str, bytes: &[u8], mode: u32| {
+        let path = write_source(root, rel, bytes, mode);
+        manifest.add_path(&path, root, false).unwrap();
+        // Installed modes are 0755 for anything executable, else 0644.
+        let installed = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+        files.insert(
+            rel.to_string(),
+            Expect::File {
+                bytes: bytes.to_vec(),
+                mode: installed,
+            },
+        );
+    };
+
+    // A regular file and an executable one, read from disk at write time; the
+    // executable bit comes from the source file's mode. The source modes are
+    // unusual (0600, 0700) to show that only the executable bit is kept.
+    add_fs(&mut manifest, "README.txt", b"hello, world\n", 0o600);
+    add_fs(&mut manifest, "bin/tool", b"#!/bin/sh\necho hello\n", 0o700);
+    // Binary content with every byte value, nested two directories deep.
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
+    add_fs(&mut manifest, "lib/python3/pkg/data.bin", &binary, 0o644);
+    add_fs(&mut manifest, "lib/python3/pkg/__init__.py", b"", 0o644);
+    // A path longer than the 100 bytes of a tar name field (GNU long name),
+    // below directories whose own paths are longer than 100 bytes too.
+    add_fs(&mut manifest, &long_file_path(), b"deep down\n", 0o644);
+    // Paths of exactly 99, 100 and 101 bytes inside the archive: the edge of
+    // the name field (100 bytes fit without a terminating NUL).
+    for len in [99, 100, 101] {
+        add_fs(
+            &mut manifest,
+            &path_of_archive_len("edge/", len),
+            format!("{len}\n").as_bytes(),
+            0o644,
+        );
+    }
+    // A directory whose archive member (with its trailing '/') is exactly 100 bytes.
+    let edge_dir = path_of_archive_len("edgedir/", 99);
+    add_fs(&mut manifest, &format!("{edge_dir}/f"), b"f\n", 0o644);
+    // Non-ASCII UTF-8 names.
+    add_fs(
+        &mut manifest,
+        "données/café ünï 日本語.txt",
+        "naïve\n".as_bytes(),
+        0o644,
+    );
+
+    // In-memory files.
+    let config = b"[settings]\nverbose = true\n".to_vec();
+    manifest
+        .add_file(
+            ManifestPath::new("etc/config.toml").unwrap(),
+            FileEntry::from_bytes(config.clone(), false, "test"),
+        )
+        .unwrap();
+    files.insert(
+        "etc/config.toml".into(),
+        Expect::File {
+            bytes: config,
+            mode: 0o644,
+        },
+    );
+    let script = b"#!/bin/sh\nexec true\n".to_vec();
+    manifest
+        .add_file(
+            ManifestPath::new("bin/from-memory").unwrap(),
+            FileEntry::from_bytes(script.clone(), true, "test"),
+        )
+        .unwrap();
+    files.insert(
+        "bin/from-memory".into(),
+        Expect::File {
+            bytes: script,
+            mode: 0o755,
+        },
+    );
+
+    // A real relative symbolic link, added from the filesystem.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("tool", root.join("bin/tool-link")).unwrap();
+    manifest
+        .add_path(&root.join("bin/tool-link"), root, false)
+        .unwrap();
+    files.insert("bin/tool-link".into(), Expect::Symlink("tool".into()));
+    // Links declared directly: one to a directory, one whose target is longer
+    // than 100 bytes (GNU long link name).
+    let links = [
+        ("lib/current", "python3/pkg".to_string()),
+        ("shortcut", long_file_path()),
+    ];
+    for (path, target) in links {
+        let entry = ManifestEntry::Symlink {
+            target: target.clone(),
+            origin: "test".into(),
+        };
+        manifest
+            .add(ManifestPath::new(path).unwrap(), entry)
+            .unwrap();
+        files.insert(path.into(), Expect::Symlink(target));
+    }
+
+    let mut expected = BTreeMap::new();
+    expected.insert(ROOT.to_string(), Expect::Dir);
+    for (path, entry) in files {
+        let mut dir = String::new();
+        for part in path.split('/').collect::<Vec<_>>().split_last().unwrap().1 {
+            dir = if dir.is_empty() {
+                part.to_string()
+            } else {
+                format!("{dir}/{part}")
+            };
+            expected.insert(format!("{ROOT}/{dir}"), Expect::Dir);
+        }
+        expected.insert(format!("{ROOT}/{path}"), entry);
+    }
+    assert!(
+        expected
+            .keys()
+            .any(|k| k.len() > 100 && matches!(expected[k], Expect::Dir))
+    );
+    Fixture {
+        _src: src,
+        manifest,
+        expected,
+    }
+}
+
+fn options(mtime: Timestamp, threads: u32) -> ArchiveOptions {
+    ArchiveOptions {
+        root_dir: ROOT.to_string(),
+        mtime,
+        threads,
+    }
+}
+
+/// 1980-01-01 00:00:00 UTC, and a recent time with non-zero fields.
+const TIMES: [(Timestamp, &str); 2] = [
+    (Timestamp::DEFAULT, "1980-01-01 00:00:00"),
+    (Timestamp(1_700_000_000), "2023-11-14 22:13:20"),
+];
+
+// ---------------------------------------------------------------------------
+// Checking listings and extracted trees
+// ---------------------------------------------------------------------------
+
+fn mode_string(expect: &Expect) -> &'static str {
+    match expect {
+        Expect::Dir => "drwxr-xr-x",
+        Expect::File { mode: 0o755, .. } => "-rwxr-xr-x",
+        Expect::File { mode: 0o644, .. } => "-rw-r--r--",
+        Expect::File { mode, .. } => panic!("unexpected mode {mode:o}"),
+        Expect::Symlink(_) => "lrwxrwxrwx",
+    }
+}
+
+/// Members must be sorted component by component, so that every directory
+/// comes right before its contents, and everything must sit below `ROOT`.
+fn assert_order(names: &[String]) {
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some(ROOT),
+        "the root directory comes first"
+    );
+    for name in names {
+        assert!(
+            name == ROOT || name.starts_with(&format!("{ROOT}/")),
+            "{name:?} is outside {ROOT}/"
+        );
+    }
+    for pair in names.windows(2) {
+        assert!(
+            pair[0].split('/').lt(pair[1].split('/')),
+            "{:?} is listed before {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    for (i, name) in names.iter().enumerate() {
+        if let Some((parent, _)) = name.rsplit_once('/') {
+            assert!(
+                names[..i].iter().any(|n| n == parent),
+                "{name:?} is listed before its directory {parent:?}"
+            );
+        }
+    }
+}
+
+/// Splits the first `n` blank-separated fields off `line`; returns them and
+/// the rest of the line after the single space that follows the last one.
+fn split_fields(line: &str, n: usize) -> (Vec<&str>, &str) {
+    let mut fields = Vec::with_capacity(n);
+    let mut rest = line;
+    for _ in 0..n {
+        rest = rest.trim_start_matches(' ');
+        let end = rest
+            .find(' ')
+            .unwrap_or_else(|| panic!("too few fields in {line:?}"));
+        fields.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    (
+        fields,
+        rest.strip_prefix(' ')
+            .unwrap_or_else(|| panic!("no name in {line:?}")),
+    )
+}
+
+/// Checks `tar -tv --full-time --numeric-owner` output against `expected`.
+fn check_tar_listing(listing: &str, expected: &BTreeMap<String, Expect>, time: &str) {
+    let mut names = Vec::new();
+    for line in listing.lines() {
+        // drwxr-xr-x 0/0               0 1980-01-01 00:00:00 root/dir/
+        let (fields, rest) = split_fields(line, 5);
+        let (mode, owner, size, date, clock) =
+            (fields[0], fields[1], fields[2], fields[3], fields[4]);
+        let (name, link) = match rest.split_once(" -> ") {
+            Some((name, link)) => (name, Some(link)),
+            None => (rest, None),
+        };
+        let is_dir = name.ends_with('/');
+        let name = name.trim_end_matches('/').to_string();
+        let expect = expected
+            .get(&name)
+            .unwrap_or_else(|| panic!("unexpected member {name:?} in\n{listing}"));
+        assert_eq!(owner, "0/0", "owner of {name}");
+        assert_eq!(format!("{date} {clock}"), time, "mtime of {name}");
+        assert_eq!(mode, mode_string(expect), "mode of {name}");
+        match expect {
+            Expect::Dir => assert!(
+                is_dir && size == "0" && link.is_none(),
+                "directory {name}: {line}"
+            ),
+            Expect::File { bytes, .. } => {
+                assert!(!is_dir && link.is_none(), "file {name}: {line}");
+                assert_eq!(size, bytes.len().to_string(), "size of {name}");
+            }
+            Expect::Symlink(target) => {
+                assert!(!is_dir && size == "0", "symbolic link {name}: {line}");
+                assert_eq!(link, Some(target.as_str()), "target of {name}");
+            }
+        }
+        names.push(name);
+    }
+    assert_eq!(names.len(), expected.len(), "member count in\n{listing}");
+    assert_order(&names);
+}
+
+/// Checks `unzip -Z -T` (zipinfo, short format, sortable times) output.
+fn check_zip_listing(listing: &str, expected: &BTreeMap<String, Expect>, time: &str) {
+    let time = time.replace(['-', ':'], "").replace(' ', ".");
+    let mut names = Vec::new();
+    let mut lines = listing.lines();
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("Archive:")),
+        "{listing}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Zip file size:")),
+        "{listing}"
+    );
+    let summary = lines.next_back().unwrap_or_default();
+    assert!(
+        summary.starts_with(&format!("{} files,", expected.len())),
+        "member count in\n{listing}"
+    );
+    for line in lines {
+        // -rw-r--r--  3.0 unx       13 tx defN 19800101.000000 root/README.txt
+        let (fields, name) = split_fields(line, 7);
+        let (mode, os, size, stamp) = (fields[0], fields[2], fields[3], fields[6]);
+        let is_dir = name.ends_with('/');
+        let name = name.trim_end_matches('/').to_string();
+        let expect = expected
+            .get(&name)
+            .unwrap_or_else(|| panic!("unexpected member {name:?} in\n{listing}"));
+        assert_eq!(os, "unx", "{name} must carry Unix permissions: {line}");
+        assert_eq!(stamp, time, "mtime of {name}");
+        assert_eq!(mode, mode_string(expect), "mode of {name}");
+        match expect {
+            Expect::Dir => assert!(is_dir, "directory {name}: {line}"),
+            Expect::File { bytes, .. } => {
+                assert!(!is_dir, "file {name}: {line}");
+                assert_eq!(size, bytes.len().to_string(), "size of {name}");
+            }
+            // A zip symbolic link stores its target as the member's data.
+            Expect::Symlink(target) => {
+                assert_eq!(size, target.len().to_string(), "size of link {name}")
+            }
+        }
+        names.push(name);
+    }
+    assert_eq!(names.len(), expected.len(), "member count in\n{listing}");
+    assert_order(&names);
+}
+
+/// Reads back an extracted tree: every directory, file (bytes and permission
+/// bits) and symbolic link below `dir`, keyed by relative path.
+fn read_tree(dir: &Path) -> BTreeMap<String, Expect> {
+    use std::os::unix::fs::PermissionsExt;
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Expect>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_str()
+                .expect("UTF-8 name")
+                .to_string();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&path).unwrap().to_str().unwrap().to_string();
+                out.insert(rel, Expect::Symlink(target));
+            } else if meta.is_dir() {
+                assert_eq!(mode, 0o755, "extracted directory {rel} has mode {mode:o}");
+                out.insert(rel, Expect::Dir);
+                walk(base, &path, out);
+            } else {
+                out.insert(
+                    rel,
+                    Expect::File {
+                        bytes: fs::read(&path).unwrap(),
+                        mode,
+                    },
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn assert_same_tree(actual: &BTreeMap<String, Expect>, expected: &BTreeMap<String, Expect>) {
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|k| !actual.contains_key(*k))
+        .collect();
+    let extra: Vec<_> = actual
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing after extraction: {missing:?}; unexpected: {extra:?}"
+    );
+    for (path, expect) in expected {
+        assert!(
+            actual[path] == *expect,
+            "{path}: extracted {:?}, expected {expect:?}",
+            actual[path]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------
+
+fn build(
+    manifest: &FileManifest,
+    format: ArchiveFormat,
+    options: &ArchiveOptions,
+    dir: &Path,
+) -> PathBuf {
+    let dest = dir.join(format!("{ROOT}.{}", format.extension()));
+    write_archive(manifest, format, options, &dest)
+        .unwrap_or_else(|e| panic!("writing {format}: {e}"));
+    dest
+}
+
+/// GNU tar's flag for a compressed format, and the compressor that tests it.
+fn tar_codec(format: ArchiveFormat) -> (&'static str, &'static str) {
+    match format {
+        ArchiveFormat::TarGz => ("--gzip", "gzip"),
+        ArchiveFormat::TarXz => ("--xz", "xz"),
+        ArchiveFormat::TarZst => ("--zstd", "zstd"),
+        ArchiveFormat::Zip => unreachable!(),
+    }
+}
+
+fn check_tar_format(format: ArchiveFormat) {
+    require_gnu_tar();
+    let fixture = fixture();
+    let (flag, compressor) = tar_codec(format);
+    for (mtime, time) in TIMES {
+        let out = tempfile::tempdir().unwrap();
+        let archive = build(&fixture.manifest, format, &options(mtime, 2), out.path());
+        // The compressed stream is intact (and its checksum, for xz and zstd, matches).
+        run(command(compressor).arg("-t").arg("-q").arg(&archive));
+        let listing = run(command("tar")
+            .args([
+                "-tv",
+                "--full-time",
+                "--numeric-owner",
+                "--quoting-style=literal",
+                flag,
+                "-f",
+            ])
+            .arg(&archive));
+        check_tar_listing(&listing, &fixture.expected, time);
+        let extracted = tempfile::tempdir().unwrap();
+        run(command("tar")
+            .args(["-x", flag, "-f"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(extracted.path()));
+        assert_same_tree(&read_tree(extracted.path()), &fixture.expected);
+    }
+}
+
+#[test]
+fn tar_gz_lists_tests_and_extracts_as_expected() {
+    check_tar_format(ArchiveFormat::TarGz);
+}
+
+#[test]
+fn tar_xz_lists_tests_and_extracts_as_expected() {
+    check_tar_format(ArchiveFormat::TarXz);
+}
+
+#[test]
+fn tar_zst_lists_tests_and_extracts_as_expected() {
+    check_tar_format(ArchiveFormat::TarZst);
+}
+
+#[test]
+fn zip_lists_tests_and_extracts_as_expected() {
+    let fixture = fixture();
+    for (mtime, time) in TIMES {
+        let out = tempfile::tempdir().unwrap();
+        let archive = build(
+            &fixture.manifest,
+            ArchiveFormat::Zip,
+            &options(mtime, 2),
+            out.path(),
+        );
+        let tested = run(command("unzip").arg("-t").arg(&archive));
+        assert!(tested.contains("No errors detected"), "{tested}");
+        let listing = run(command("unzip").args(["-Z", "-T"]).arg(&archive));
+        check_zip_listing(&listing, &fixture.expected, time);
+        let extracted = tempfile::tempdir().unwrap();
+        run(command("unzip")
+            .arg("-q")
+            .arg(&archive)
+            .arg("-d")
+            .arg(extracted.path()));
+        assert_same_tree(&read_tree(extracted.path()), &fixture.expected);
+    }
+}
+
+#[test]
+fn compressor_headers_carry_no_time_and_checksums_are_on() {
+    let fixture = fixture();
+    let out = tempfile::tempdir().unwrap();
+    let opts = options(Timestamp(1_700_000_000), 2);
+    // gzip: `gzip -lv` prints the header's time, which must be the epoch
+    // (MTIME = 0, "no time stamp"), whatever the archive's timestamp.
+    let gz = build(&fixture.manifest, ArchiveFormat::TarGz, &opts, out.path());
+    let bytes = fs::read(&gz).unwrap();
+    assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "gzip MTIME field");
+    assert_eq!(bytes[3] & 0x08, 0, "no file name in the gzip header");
+    run(command("gzip").args(["-t"]).arg(&gz));
+    let xz = build(&fixture.manifest, ArchiveFormat::TarXz, &opts, out.path());
+    let info = run(command("xz").args(["--list", "--robot"]).arg(&xz));
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("file\t") && l.contains("\tCRC64\t")),
+        "xz check:\n{info}"
+    );
+    let zst = build(&fixture.manifest, ArchiveFormat::TarZst, &opts, out.path());
+    let info = run(command("zstd").args(["-l", "-v"]).arg(&zst));
+    assert!(info.contains("Check: XXH64"), "zstd checksum:\n{info}");
+}
+
+#[test]
+fn every_format_is_byte_identical_when_built_twice() {
+    // The second build uses a fresh copy of the sources: other paths, other
+    // file times. Neither may reach the archive.
+    let first = fixture();
+    let second = fixture();
+    for format in ArchiveFormat::ALL {
+        for (mtime, _) in TIMES {
+            let out = tempfile::tempdir().unwrap();
+            let a = build(
+                &first.manifest,
+                format,
+                &options(mtime, 2),
+                &out.path().join("a"),
+            );
+            let b = build(
+                &first.manifest,
+                format,
+                &options(mtime, 2),
+                &out.path().join("b"),
+            );
+            let c = build(
+                &second.manifest,
+                format,
+                &options(mtime, 2),
+                &out.path().join("c"),
+            );
+            let a = fs::read(a).unwrap();
+            assert!(a == fs::read(b).unwrap(), "{format}: two builds differ");
+            assert!(
+                a == fs::read(c).unwrap(),
+                "{format}: builds from two copies of the sources differ"
+            );
+        }
+    }
+}
+
+/// Deterministic text-like data (words from a small vocabulary), compressible
+/// like real files but not trivially.
+fn pseudo_text(len: usize, seed: u64) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "import", "def", "return", "self", "class", "None", "True", "for", "in", "if", "else",
+        "value", "path", "name", "(", ")", ":", "\n    ", "\n", "=", ".", ",", "0", "1", "42",
+        "data", "json", "os", "sys",
+    ];
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let word = WORDS[(state >> 33) as usize % WORDS.len()];
+        out.extend_from_slice(word.as_bytes());
+        if state >> 62 == 0 {
+            out.extend_from_slice(format!("{}", state >> 40).as_bytes());
+        }
+        out.push(b' ');
+    }
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn xz_and_zstd_output_does_not_depend_on_thread_count() {
+    // Large enough for several zstd jobs and two xz blocks (liblzma's
+    // multithreaded encoder cuts blocks of 3 × the 8 MiB dictionary of
+    // preset 6), so that the workers really split the work.
+    let mut manifest = FileManifest::new();
+    for (i, len) in [(0, 20 << 20), (1, 9 << 20)] {
+        let entry = FileEntry::from_bytes(pseudo_text(len, i), false, "test");
+        manifest
+            .add_file(ManifestPath::new(&format!("big/{i}.txt")).unwrap(), entry)
+            .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    for format in [ArchiveFormat::TarXz, ArchiveFormat::TarZst] {
+        let builds: Vec<(u32, Vec<u8>)> = [1, 2, 3]
+            .into_iter()
+            .map(|threads| {
+                let dir = out.path().join(format!("{format}-{threads}"));
+                (
+                    threads,
+                    fs::read(build(
+                        &manifest,
+                        format,
+                        &options(Timestamp::DEFAULT, threads),
+                        &dir,
+                    ))
+                    .unwrap(),
+                )
+            })
+            .collect();
+        for (threads, bytes) in &builds[1..] {
+            assert!(
+                *bytes == builds[0].1,
+                "{format}: threads={threads} gives {} bytes, threads=1 gives {} bytes",
+                bytes.len(),
+                builds[0].1.len()
+            );
+        }
+        let archive = out
+            .path()
+            .join(format!("{format}-1"))
+            .join(format!("{ROOT}.{}", format.extension()));
+        let (flag, compressor) = tar_codec(format);
+        run(command(compressor).arg("-t").arg("-q").arg(&archive));
+        if format == ArchiveFormat::TarXz {
+            let info = run(command("xz").args(["--list", "--robot"]).arg(&archive));
+            let blocks: u64 = info
+                .lines()
+                .find_map(|l| l.strip_prefix("totals\t"))
+                .and_then(|l| l.split('\t').nth(1))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no block count in\n{info}"));
+            assert!(
+                blocks >= 2,
+                "the xz stream has {blocks} block(s); the test needs several:\n{info}"
+            );
+        }
+        let listing = run(command("tar").args(["-t", flag, "-f"]).arg(&archive));
+        assert_eq!(listing.lines().count(), 4, "{listing}");
+    }
+}
+
+#[test]
+fn missing_source_file_fails_naming_it_and_leaves_nothing_behind() {
+    let src = tempfile::tempdir().unwrap();
+    fs::write(src.path().join("present.txt"), b"here\n").unwrap();
+    let missing = src.path().join("not-there.bin");
+    let mut manifest = FileManifest::new();
+    // The missing file sorts last, so the writer has already written part of
+    // the archive when it fails.
+    let present = FileEntry::from_path(src.path().join("present.txt"), false);
+    manifest
+        .add_file(ManifestPath::new("a/present.txt").unwrap(), present)
+        .unwrap();
+    manifest
+        .add_file(
+            ManifestPath::new("z/not-there.bin").unwrap(),
+            FileEntry::from_path(&missing, false),
+        )
+        .unwrap();
+    for format in ArchiveFormat::ALL {
+        for existing in [None, Some(&b"previous artifact"[..])] {
+            let out = tempfile::tempdir().unwrap();
+            let dest = out.path().join(format!("{ROOT}.{}", format.extension()));
+            if let Some(old) = existing {
+                fs::write(&dest, old).unwrap();
+            }
+            let err = write_archive(&manifest, format, &options(Timestamp::DEFAULT, 2), &dest)
+                .expect_err("a missing source file must fail the build");
+            let message = err.to_string();
+            assert!(
+                message.contains(missing.to_str().unwrap()),
+                "{format}: error does not name the file: {message}"
+            );
+            let left: Vec<String> = fs::read_dir(out.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            match existing {
+                None => assert!(left.is_empty(), "{format}: left behind {left:?}"),
+                Some(old) => {
+                    assert_eq!(
+                        left,
+                        [dest.file_name().unwrap().to_str().unwrap()],
+                        "{format}: left behind {left:?}"
+                    );
+                    assert_eq!(
+                        fs::read(&dest).unwrap(),
+                        old,
+                        "{format}: the previous artifact was changed"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The files oxdist generates, kept as Handlebars templates under
+//! `templates/files/` rather than as strings in code.
+//!
+//! Templates are compiled into the binary (so an installed `oxdist` needs no
+//! data directory) and rendered without HTML escaping: none of them is HTML
+//! unless its name says so, and escaping would corrupt configs and scripts.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+/// Why a template could not be rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render template {name}: {message}")]
+pub struct TemplateError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+/// A template oxdist knows how to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Template {
+    /// `oxdist.star` written by `oxdist init`.
+    InitConfig,
+    /// `app/README.txt` written by `oxdist init`.
+    InitAppReadme,
+}
+
+impl Template {
+    /// Path of the template below `templates/files/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::InitConfig => "init/oxdist.star.hbs",
+            Template::InitAppReadme => "init/README.txt.hbs",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Template::InitConfig => include_str!("../files/init/oxdist.star.hbs"),
+            Template::InitAppReadme => include_str!("../files/init/README.txt.hbs"),
+        }
+    }
+}
+
+/// Renders `template` with `data`. Missing variables are errors, not blanks.
+pub fn render(template: Template, data: &impl Serialize) -> Result<String, TemplateError> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    let err = |e: &dyn std::fmt::Display| TemplateError {
+        name: template.name(),
+        message: e.to_string(),
+    };
+    registry
+        .register_template_string(template.name(), template.source())
+        .map_err(|e| err(&e))?;
+    registry.render(template.name(), data).map_err(|e| err(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_config_snapshot() {
+        let data = serde_json::json!({
+            "name": "hello",
+            "version": "0.1.0",
+            "description": "hello, packaged by oxdist",
+            "license": "MIT",
+        });
+        insta::assert_snapshot!(render(Template::InitConfig, &data).unwrap());
+    }
+
+    #[test]
+    fn missing_variables_are_errors() {
+        let err = render(Template::InitConfig, &serde_json::json!({"name": "x"})).unwrap_err();
+        assert!(err.to_string().contains("init/oxdist.star.hbs"), "{err}");
+    }
+}
