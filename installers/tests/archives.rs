@@ -647,28 +647,20 @@ fn every_format_is_byte_identical_when_built_twice() {
     }
 }
 
-/// Deterministic text-like data (words from a small vocabulary), compressible
-/// like real files but not trivially.
-fn pseudo_text(len: usize, seed: u64) -> Vec<u8> {
-    const WORDS: &[&str] = &[
-        "import", "def", "return", "self", "class", "None", "True", "for", "in", "if", "else",
-        "value", "path", "name", "(", ")", ":", "\n    ", "\n", "=", ".", ",", "0", "1", "42",
-        "data", "json", "os", "sys",
-    ];
+/// Deterministic data that xz compresses quickly (preset 6 is slow on most
+/// real data, and this test needs tens of megabytes): zeros with 4 KiB of
+/// pseudo-random bytes every 128 KiB.
+fn sparse_data(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed;
-    let mut out = Vec::with_capacity(len + 16);
-    while out.len() < len {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let word = WORDS[(state >> 33) as usize % WORDS.len()];
-        out.extend_from_slice(word.as_bytes());
-        if state >> 62 == 0 {
-            out.extend_from_slice(format!("{}", state >> 40).as_bytes());
+    let mut out = vec![0u8; len];
+    for chunk in out.chunks_mut(128 << 10) {
+        for byte in chunk.iter_mut().take(4 << 10) {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            *byte = (state >> 56) as u8;
         }
-        out.push(b' ');
     }
-    out.truncate(len);
     out
 }
 
@@ -679,7 +671,7 @@ fn xz_and_zstd_output_does_not_depend_on_thread_count() {
     // preset 6), so that the workers really split the work.
     let mut manifest = FileManifest::new();
     for (i, len) in [(0, 20 << 20), (1, 9 << 20)] {
-        let entry = FileEntry::from_bytes(pseudo_text(len, i), false, "test");
+        let entry = FileEntry::from_bytes(sparse_data(len, i), false, "test");
         manifest
             .add_file(ManifestPath::new(&format!("big/{i}.txt")).unwrap(), entry)
             .unwrap();

@@ -73,7 +73,7 @@ pub fn run(
         TargetOutput::Other(t) => {
             return Err(Error::NotAManifest {
                 target: name.clone(),
-                found: format!("a {t}"),
+                found: format!("a value of type {t}"),
             });
         }
     };

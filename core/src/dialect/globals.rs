@@ -1,6 +1,10 @@
 //! Global functions of the dialect: targets, build path, package metadata,
 //! and the PyOxidizer names that are not supported yet.
 
+// Starlark signatures mirror the documented keyword arguments one to one;
+// `#[starlark_module]` generates one Rust parameter per keyword.
+#![allow(clippy::too_many_arguments)]
+
 use std::fmt;
 
 use allocative::Allocative;

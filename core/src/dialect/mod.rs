@@ -23,6 +23,7 @@ use starlark::syntax::{AstModule, Dialect};
 use starlark::values::Value;
 use starlark::values::dict::AllocDict;
 
+pub use globals::NOT_SUPPORTED_YET;
 pub use state::Resolve;
 use state::{ConfigState, Settings};
 
@@ -240,7 +241,15 @@ fn to_output(value: Value<'_>) -> TargetOutput {
 
 /// Renders a Starlark error with its location, source excerpt and call stack.
 fn render(error: starlark::Error) -> DialectError {
-    DialectError::Starlark(format!("{error:#}").trim_end().to_string())
+    let text = format!("{error:#}");
+    // The command prefixes "error: " itself; frames for functions called from
+    // Rust (target functions) carry no information.
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim() != "File <builtin>, in None")
+        .collect();
+    DialectError::Starlark(lines.join("\n").trim_end().to_string())
 }
 
 pub(crate) use file_manifest::count_entries;

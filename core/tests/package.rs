@@ -1,0 +1,304 @@
+//! `oxdist init` and `oxdist package` end to end, checked with real tools
+//! (tar, unzip, zstd, xz, gzip, sha256sum).
+
+mod common;
+
+use std::path::Path;
+
+use common::{Project, tool};
+
+const FORMATS: [&str; 4] = ["tar.gz", "tar.xz", "tar.zst", "zip"];
+
+fn artifact(dir: &Path, ext: &str) -> std::path::PathBuf {
+    dir.join(format!("hello-0.1.0-{}.{ext}", oxdist::HOST_TRIPLE))
+}
+
+#[test]
+fn init_then_package_every_archive_format() {
+    let p = Project::new();
+    let project = p.path().join("hello");
+    p.run(&["init", project.to_str().unwrap()]).ok();
+    assert!(project.join("oxdist.star").is_file());
+    assert!(project.join("app/README.txt").is_file());
+    // Refuses to overwrite.
+    p.run(&["init", project.to_str().unwrap()])
+        .fails_with(3, &["oxdist.star already exists"]);
+
+    std::fs::create_dir_all(project.join("app/bin")).unwrap();
+    std::fs::write(project.join("app/bin/hello"), "#!/bin/sh\necho hello\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        project.join("app/bin/hello"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("bin/hello", project.join("app/run")).unwrap();
+
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_oxdist"))
+        .args(["package", "--format", "tar.gz,tar.xz,tar.zst,zip", "--json"])
+        .current_dir(&project)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dist = project.join("dist");
+    let root = format!("hello-0.1.0-{}", oxdist::HOST_TRIPLE);
+
+    // Every artifact and SHA256SUMS, verified by sha256sum itself.
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let artifacts = summary["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 5);
+    for (a, ext) in artifacts.iter().zip(FORMATS) {
+        assert_eq!(a["format"], ext);
+        assert_eq!(a["path"], artifact(&dist, ext).to_string_lossy().as_ref());
+        let digest = oxdist_installers::output::sha256_file(&artifact(&dist, ext)).unwrap();
+        assert_eq!(a["sha256"], digest.as_str());
+    }
+    assert_eq!(artifacts[4]["kind"], "checksums");
+    let check = std::process::Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&dist)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout)
+            .matches(": OK")
+            .count(),
+        4
+    );
+
+    // Tarballs: sorted, owner 0/0, fixed time, modes and the symlink kept.
+    let expected = [
+        format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/"),
+        format!("-rw-r--r-- 0/0 SIZE 1980-01-01 00:00:00 {root}/README.txt"),
+        format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/bin/"),
+        format!("-rwxr-xr-x 0/0 SIZE 1980-01-01 00:00:00 {root}/bin/hello"),
+        format!("lrwxrwxrwx 0/0 0 1980-01-01 00:00:00 {root}/run -> bin/hello"),
+    ];
+    for (ext, flag, checker) in [
+        ("tar.gz", "-z", ("gzip", "gzip")),
+        ("tar.xz", "-J", ("xz", "xz-utils")),
+        ("tar.zst", "--zstd", ("zstd", "zstd")),
+    ] {
+        let path = artifact(&dist, ext);
+        let listing = tool(
+            "tar",
+            &[
+                "-tv",
+                "--full-time",
+                "--numeric-owner",
+                flag,
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            "tar",
+        );
+        let normalized: Vec<String> = listing
+            .lines()
+            .map(|l| {
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                let size = if fields[0].starts_with('-') {
+                    "SIZE"
+                } else {
+                    fields[2]
+                };
+                format!(
+                    "{} {} {} {}",
+                    fields[0],
+                    fields[1],
+                    size,
+                    fields[3..].join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(normalized, expected, "{ext}:\n{listing}");
+        tool(checker.0, &["-t", path.to_str().unwrap()], checker.1);
+    }
+    let zipinfo = tool(
+        "unzip",
+        &["-Z", artifact(&dist, "zip").to_str().unwrap()],
+        "unzip",
+    );
+    assert!(
+        zipinfo.contains("-rwxr-xr-x") && zipinfo.contains(&format!("{root}/bin/hello")),
+        "{zipinfo}"
+    );
+    assert!(zipinfo.contains("lrwxrwxrwx"), "{zipinfo}");
+    assert!(
+        zipinfo.contains("80-Jan-01 00:00") || zipinfo.contains("1980"),
+        "{zipinfo}"
+    );
+    tool(
+        "unzip",
+        &["-tq", artifact(&dist, "zip").to_str().unwrap()],
+        "unzip",
+    );
+
+    // Extracted bytes match the sources.
+    let out = tempfile::tempdir().unwrap();
+    tool(
+        "tar",
+        &[
+            "--zstd",
+            "-xf",
+            artifact(&dist, "tar.zst").to_str().unwrap(),
+            "-C",
+            out.path().to_str().unwrap(),
+        ],
+        "tar",
+    );
+    assert_eq!(
+        std::fs::read(out.path().join(&root).join("bin/hello")).unwrap(),
+        b"#!/bin/sh\necho hello\n"
+    );
+}
+
+#[test]
+fn packages_are_byte_identical_when_built_twice_and_honour_source_date_epoch() {
+    let p = Project::new();
+    p.file("app/a.txt", "alpha\n");
+    p.exe("app/bin/tool", "#!/bin/sh\n");
+    p.symlink("app/link", "a.txt");
+    p.config(
+        "set_package_metadata(name = \"hello\", version = \"0.1.0\")\n\
+         register_target(\"t\", lambda: glob([\"app/**/*\"], strip_prefix = \"app/\"))\n",
+    );
+    let epoch = [("SOURCE_DATE_EPOCH", "1700000000")];
+    p.run_with_env(
+        &[
+            "package",
+            "--format",
+            "tar.gz,tar.xz,tar.zst,zip",
+            "--out",
+            "first",
+        ],
+        &epoch,
+    )
+    .ok();
+    // Touch the sources: mtimes of inputs must not leak into artifacts.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(p.path().join("app/a.txt"), "alpha\n").unwrap();
+    p.run_with_env(
+        &[
+            "package",
+            "--format",
+            "tar.gz,tar.xz,tar.zst,zip",
+            "--out",
+            "second",
+        ],
+        &epoch,
+    )
+    .ok();
+    for ext in FORMATS {
+        let a = std::fs::read(artifact(&p.path().join("first"), ext)).unwrap();
+        let b = std::fs::read(artifact(&p.path().join("second"), ext)).unwrap();
+        assert!(a == b, "{ext} differs between two builds");
+    }
+    let listing = tool(
+        "tar",
+        &[
+            "-tv",
+            "--full-time",
+            "--numeric-owner",
+            "-z",
+            "-f",
+            artifact(&p.path().join("first"), "tar.gz")
+                .to_str()
+                .unwrap(),
+        ],
+        "tar",
+    );
+    assert!(
+        listing.lines().all(|l| l.contains("2023-11-14 22:13:20")),
+        "{listing}"
+    );
+    let zipinfo = tool(
+        "unzip",
+        &[
+            "-Z",
+            "-T",
+            artifact(&p.path().join("first"), "zip").to_str().unwrap(),
+        ],
+        "unzip",
+    );
+    assert!(zipinfo.contains("20231114.221320"), "{zipinfo}");
+}
+
+#[test]
+fn sha256sums_keeps_other_artifacts() {
+    let p = Project::new();
+    p.file("app/a.txt", "a");
+    p.config(
+        "set_package_metadata(name = \"hello\", version = \"0.1.0\")\n\
+         register_target(\"t\", lambda: glob([\"app/**/*\"], strip_prefix = \"app/\"))\n",
+    );
+    p.run(&["package", "--format", "zip", "-q"]).ok();
+    p.run(&["package", "--format", "tar.gz", "-q"]).ok();
+    let sums = std::fs::read_to_string(p.path().join("dist/SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 2, "{sums}");
+    assert!(sums.contains(".zip") && sums.contains(".tar.gz"));
+}
+
+#[test]
+fn bundled_example_packages() {
+    let p = Project::new();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello/oxdist.star");
+    let out = p.path().join("dist");
+    p.run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "package",
+        "--format",
+        "tar.zst",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let listing = tool(
+        "tar",
+        &["--zstd", "-tf", artifact(&out, "tar.zst").to_str().unwrap()],
+        "tar",
+    );
+    let root = format!("hello-0.1.0-{}", oxdist::HOST_TRIPLE);
+    for path in [
+        "bin/hello",
+        "share/hello/hello.py",
+        "share/hello/greeting.txt",
+        "share/doc/hello/README.md",
+        "VERSION",
+    ] {
+        assert!(
+            listing.contains(&format!("{root}/{path}")),
+            "{path} missing:\n{listing}"
+        );
+    }
+    // The packaged app runs from the extracted tree.
+    let x = tempfile::tempdir().unwrap();
+    tool(
+        "tar",
+        &[
+            "--zstd",
+            "-xf",
+            artifact(&out, "tar.zst").to_str().unwrap(),
+            "-C",
+            x.path().to_str().unwrap(),
+        ],
+        "tar",
+    );
+    let greeting = tool(
+        x.path().join(&root).join("bin/hello").to_str().unwrap(),
+        &["CI"],
+        "python3",
+    );
+    assert_eq!(greeting, "Hello, CI!\n");
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the real tools the tests use as oracles (Debian packages), only
+# those that are missing. Tests never fall back to hand-rolled checkers, so a
+# missing tool makes them fail with an install hint instead.
+set -euo pipefail
+
+# command → Debian package
+oracles=(
+  "tar:tar"
+  "gzip:gzip"
+  "xz:xz-utils"
+  "zstd:zstd"
+  "unzip:unzip"
+  "sha256sum:coreutils"
+  "python3:python3"
+)
+
+missing=()
+for entry in "${oracles[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry##*:}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing test oracles: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
