@@ -24,7 +24,8 @@ Exit codes:
   0  success
   1  producing an artifact failed (I/O, archive writing)
   2  usage error (bad option, unknown format, bad SOURCE_DATE_EPOCH)
-  3  configuration error (not found, syntax or evaluation error, unknown target, invalid metadata or paths)";
+  3  configuration error (not found, syntax or evaluation error, unknown target, invalid metadata or paths)
+  4  unusable input named on the command line (interpreter, distribution archive, wheel, directory)";
 
 /// Options every command accepts.
 #[derive(Debug, clap::Args)]
@@ -47,6 +48,9 @@ pub struct GlobalArgs {
     /// Print a machine-readable summary of what was produced on stdout
     #[arg(long, global = true)]
     pub json: bool,
+    /// Host Python interpreter [default: python3 on PATH]
+    #[arg(long, global = true, env = "OXDIST_PYTHON", value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,21 +82,42 @@ pub enum Command {
     },
     /// List the targets the configuration registers
     ListTargets,
+    /// Inspect Python distributions
+    #[command(subcommand)]
+    Distribution(DistributionCommand),
+    /// Classify the Python resources in a directory, virtualenv or wheel (for debugging packaging)
+    FindResources {
+        /// A directory (package root, site-packages), a virtualenv, or a .whl file
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DistributionCommand {
+    /// Describe a distribution: version, ABI, libpython, extension modules
+    Info {
+        /// A python-build-standalone archive (.tar.zst, .tar.gz); omit with --host
+        archive: Option<PathBuf>,
+        /// Describe the host interpreter (see --python)
+        #[arg(long, conflicts_with = "archive")]
+        host: bool,
+        /// Expected sha256 of the archive
+        #[arg(long, requires = "archive")]
+        sha256: Option<String>,
+    },
+    /// Extract a python-build-standalone archive into DEST
+    Extract { archive: PathBuf, dest: PathBuf },
 }
 
 impl GlobalArgs {
     /// `VARS` from `--var` and `--var-env`; defining a name twice is an error.
     pub fn vars(&self) -> Result<BTreeMap<String, Option<String>>, Error> {
         let mut vars = BTreeMap::new();
-        let pairs = self
-            .var
-            .chunks(2)
-            .map(|p| (p[0].clone(), Some(p[1].clone())))
-            .chain(
-                self.var_env
-                    .chunks(2)
-                    .map(|p| (p[0].clone(), std::env::var(&p[1]).ok())),
-            );
+        let pairs = self.var.chunks(2).map(|p| (p[0].clone(), Some(p[1].clone()))).chain(
+            self.var_env
+                .chunks(2)
+                .map(|p| (p[0].clone(), std::env::var(&p[1]).ok())),
+        );
         for (name, value) in pairs {
             if vars.insert(name.clone(), value).is_some() {
                 return Err(Error::Usage(format!(
@@ -104,11 +129,7 @@ impl GlobalArgs {
     }
 
     pub fn reporter(&self) -> Reporter {
-        Reporter::new(if self.quiet {
-            -1
-        } else {
-            self.verbose.min(100) as i8
-        })
+        Reporter::new(if self.quiet { -1 } else { self.verbose.min(100) as i8 })
     }
 }
 
@@ -117,11 +138,7 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
             let _ = e.print();
             return code;
         }
@@ -139,21 +156,18 @@ pub fn main() -> i32 {
 pub fn run(cli: &Cli) -> Result<(), Error> {
     let reporter = cli.global.reporter();
     match &cli.command {
-        Command::Init { dir, name } => {
-            commands::init::run(dir.as_deref(), name.as_deref(), &cli.global, &reporter)
-        }
+        Command::Init { dir, name } => commands::init::run(dir.as_deref(), name.as_deref(), &cli.global, &reporter),
         Command::Build { targets } => commands::build::run(targets, &cli.global, &reporter),
-        Command::Package {
-            format,
-            target,
-            out,
-        } => commands::package::run(
-            format,
-            target.as_deref(),
-            out.as_deref(),
-            &cli.global,
-            &reporter,
-        ),
+        Command::Package { format, target, out } => {
+            commands::package::run(format, target.as_deref(), out.as_deref(), &cli.global, &reporter)
+        }
         Command::ListTargets => commands::list_targets::run(&cli.global),
+        Command::Distribution(DistributionCommand::Info { archive, host, sha256 }) => {
+            commands::distribution::info(archive.as_deref(), *host, sha256.as_deref(), &cli.global)
+        }
+        Command::Distribution(DistributionCommand::Extract { archive, dest }) => {
+            commands::distribution::extract(archive, dest, &reporter)
+        }
+        Command::FindResources { path } => commands::find_resources::run(path, &cli.global),
     }
 }

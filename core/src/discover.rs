@@ -37,29 +37,17 @@ mod tests {
         let sub = root.path().join("a/b");
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(root.path().join("pyoxidizer.bzl"), "").unwrap();
-        assert_eq!(
-            find_config(None, &sub).unwrap(),
-            root.path().join("pyoxidizer.bzl")
-        );
+        assert_eq!(find_config(None, &sub).unwrap(), root.path().join("pyoxidizer.bzl"));
         std::fs::write(root.path().join("oxdist.star"), "").unwrap();
-        assert_eq!(
-            find_config(None, &sub).unwrap(),
-            root.path().join("oxdist.star")
-        );
+        assert_eq!(find_config(None, &sub).unwrap(), root.path().join("oxdist.star"));
         std::fs::write(root.path().join("a/pyoxidizer.bzl"), "").unwrap();
-        assert_eq!(
-            find_config(None, &sub).unwrap(),
-            root.path().join("a/pyoxidizer.bzl")
-        );
+        assert_eq!(find_config(None, &sub).unwrap(), root.path().join("a/pyoxidizer.bzl"));
     }
 
     #[test]
     fn missing_config_is_an_error() {
         let root = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            find_config(None, root.path()),
-            Err(Error::ConfigNotFound(_))
-        ));
+        assert!(matches!(find_config(None, root.path()), Err(Error::ConfigNotFound(_))));
         assert!(matches!(
             find_config(Some(&root.path().join("x.star")), root.path()),
             Err(Error::ConfigMissing(_))

@@ -17,6 +17,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The configuration is wrong: not found, syntax or evaluation error, unknown target, invalid metadata or paths.
     pub const CONFIG: i32 = 3;
+    /// An input named on the command line is unusable: a Python interpreter, distribution archive, wheel or directory.
+    pub const INPUT: i32 = 4;
 }
 
 /// Why a command failed.
@@ -33,9 +35,7 @@ pub enum Error {
     ConfigMissing(PathBuf),
     #[error("{0}")]
     Usage(String),
-    #[error(
-        "target {target:?} returned {found}; `oxdist package` needs a target that returns a FileManifest"
-    )]
+    #[error("target {target:?} returned {found}; `oxdist package` needs a target that returns a FileManifest")]
     NotAManifest { target: String, found: String },
     #[error("target {0:?} returned an empty FileManifest; check its glob patterns and paths")]
     EmptyManifest(String),
@@ -52,10 +52,15 @@ pub enum Error {
     #[error("{} already exists; choose another directory or remove it", .0.display())]
     AlreadyExists(PathBuf),
     #[error("cannot write {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Host(#[from] crate::python::host::HostError),
+    #[error(transparent)]
+    Standalone(#[from] crate::python::pbs::PbsError),
+    #[error(transparent)]
+    Scan(#[from] crate::python::scan::ScanError),
+    #[error(transparent)]
+    Wheel(#[from] crate::python::wheel::WheelError),
 }
 
 impl Error {
@@ -72,9 +77,9 @@ impl Error {
             | Error::AlreadyExists(_) => exit::CONFIG,
             Error::Archive(ArchiveError::ZipTimestamp(_)) => exit::USAGE,
             Error::Archive(ArchiveError::Manifest(_)) | Error::Manifest(_) => exit::CONFIG,
-            Error::Archive(_) | Error::Output(_) | Error::Template(_) | Error::Io { .. } => {
-                exit::BUILD
-            }
+            Error::Archive(_) | Error::Output(_) | Error::Template(_) | Error::Io { .. } => exit::BUILD,
+            // A distribution, wheel or directory named on the command line is bad input.
+            Error::Host(_) | Error::Standalone(_) | Error::Scan(_) | Error::Wheel(_) => exit::INPUT,
         }
     }
 }

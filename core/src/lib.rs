@@ -7,11 +7,13 @@
 //! codes ([`error::Error::exit_code`]); [`report`] prints progress and the
 //! `--json` summary.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod dialect;
 pub mod discover;
 pub mod error;
+pub mod python;
 pub mod report;
 
 /// The target triple this oxdist was compiled for: the default

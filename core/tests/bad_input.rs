@@ -14,10 +14,7 @@ fn manifest_config(body: &str) -> String {
         "set_package_metadata(name = \"app\", version = \"1.0\")\n\
          def make():\n    m = FileManifest()\n{}\n    return m\n\
          register_target(\"t\", make)\nresolve_targets()\n",
-        body.lines()
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        body.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
     )
 }
 
@@ -58,8 +55,7 @@ fn unknown_target_lists_known_ones() {
 fn unknown_dependency_and_cycle() {
     let p = Project::new();
     p.config("register_target(\"a\", lambda x: x, depends = [\"missing\"])\nresolve_targets()\n");
-    p.run(&["build"])
-        .fails_with(CONFIG, &["unknown target \"missing\""]);
+    p.run(&["build"]).fails_with(CONFIG, &["unknown target \"missing\""]);
     p.config("register_target(\"a\", lambda x: x, depends = [\"b\"])\nregister_target(\"b\", lambda x: x, depends = [\"a\"])\nresolve_targets()\n");
     p.run(&["build"]).fails_with(CONFIG, &["depends on itself"]);
 }
@@ -68,13 +64,10 @@ fn unknown_dependency_and_cycle() {
 fn duplicate_target_and_no_targets() {
     let p = Project::new();
     p.config("register_target(\"a\", lambda: None)\nregister_target(\"a\", lambda: None)\n");
-    p.run(&["build"]).fails_with(
-        CONFIG,
-        &["target \"a\" is registered twice", "oxdist.star:2:1"],
-    );
-    p.config("x = 1\nresolve_targets()\n");
     p.run(&["build"])
-        .fails_with(CONFIG, &["no targets are registered"]);
+        .fails_with(CONFIG, &["target \"a\" is registered twice", "oxdist.star:2:1"]);
+    p.config("x = 1\nresolve_targets()\n");
+    p.run(&["build"]).fails_with(CONFIG, &["no targets are registered"]);
     p.config("register_target(\"a\", \"not a function\")\n");
     p.run(&["build"])
         .fails_with(CONFIG, &["must be a function, not string"]);
@@ -86,9 +79,7 @@ fn missing_file() {
     p.config(&manifest_config("m.add_path(\"nothere.txt\", \"\")"));
     p.run(&["build"])
         .fails_with(CONFIG, &["nothere.txt", "No such file", "oxdist.star:4:5"]);
-    p.config(&manifest_config(
-        "m.add_file(FileContent(path = \"gone.txt\"))",
-    ));
+    p.config(&manifest_config("m.add_file(FileContent(path = \"gone.txt\"))"));
     p.run(&["build"]).fails_with(CONFIG, &["gone.txt"]);
 }
 
@@ -101,10 +92,7 @@ fn path_traversal_is_refused() {
     ));
     p.run(&["build"]).fails_with(
         CONFIG,
-        &[
-            "invalid manifest path \"../escape\"",
-            "'..' components are not allowed",
-        ],
+        &["invalid manifest path \"../escape\"", "'..' components are not allowed"],
     );
     p.config(&manifest_config(
         "m.add_file(FileContent(path = \"a.txt\"), path = \"/etc/x\")",
@@ -119,8 +107,7 @@ fn path_traversal_is_refused() {
     p.config(&manifest_config(
         "m.add_file(FileContent(path = \"a.txt\", filename = \"../x\"))",
     ));
-    p.run(&["build"])
-        .fails_with(CONFIG, &["invalid filename \"../x\""]);
+    p.run(&["build"]).fails_with(CONFIG, &["invalid filename \"../x\""]);
     // A glob without strip_prefix over an absolute pattern would install at an absolute path.
     p.config("register_target(\"t\", lambda: glob([\"/etc/passwd\"]))\nresolve_targets()\n");
     p.run(&["build"])
@@ -205,10 +192,11 @@ fn bad_package_metadata() {
         p.config(&format!(
             "set_package_metadata({args})\nregister_target(\"t\", lambda: None)\n"
         ));
-        p.run(&["build"])
-            .fails_with(CONFIG, &[needle, "oxdist.star:1:1"]);
+        p.run(&["build"]).fails_with(CONFIG, &[needle, "oxdist.star:1:1"]);
     }
-    p.config("set_package_metadata(name = \"a\", version = \"1\")\nset_package_metadata(name = \"a\", version = \"1\")\n");
+    p.config(
+        "set_package_metadata(name = \"a\", version = \"1\")\nset_package_metadata(name = \"a\", version = \"1\")\n",
+    );
     p.run(&["build"])
         .fails_with(CONFIG, &["already called", "oxdist.star:2:1"]);
 }
@@ -218,30 +206,26 @@ fn pyoxidizer_functions_not_supported_yet() {
     let p = Project::new();
     for name in oxdist::dialect::NOT_SUPPORTED_YET {
         p.config(&format!("x = {name}(\"a\", flavor = \"standalone\")\n"));
-        p.run(&["build"]).fails_with(
-            CONFIG,
-            &[&format!("not supported yet: {name}"), "oxdist.star:1:5"],
-        );
+        p.run(&["build"])
+            .fails_with(CONFIG, &[&format!("not supported yet: {name}"), "oxdist.star:1:5"]);
     }
     p.config(&manifest_config("m.add_python_resource(\".\", None)"));
-    p.run(&["build"]).fails_with(
-        CONFIG,
-        &["not supported yet: FileManifest.add_python_resource"],
-    );
+    p.run(&["build"])
+        .fails_with(CONFIG, &["not supported yet: FileManifest.add_python_resource"]);
 }
 
 #[test]
 fn package_needs_a_manifest_metadata_and_known_formats() {
     let p = Project::new();
-    p.config(
-        "set_package_metadata(name = \"a\", version = \"1\")\nregister_target(\"t\", lambda: 42)\n",
-    );
+    p.config("set_package_metadata(name = \"a\", version = \"1\")\nregister_target(\"t\", lambda: 42)\n");
     p.run(&["package", "--format", "zip"])
         .fails_with(CONFIG, &["target \"t\" returned a value of type int"]);
     p.config("register_target(\"t\", lambda: glob([\"oxdist.star\"]))\n");
     p.run(&["package", "--format", "zip"])
         .fails_with(CONFIG, &["no package metadata: call set_package_metadata"]);
-    p.config("set_package_metadata(name = \"a\", version = \"1\")\nregister_target(\"t\", lambda: glob([\"*.none\"]))\n");
+    p.config(
+        "set_package_metadata(name = \"a\", version = \"1\")\nregister_target(\"t\", lambda: glob([\"*.none\"]))\n",
+    );
     p.run(&["package", "--format", "zip"])
         .fails_with(CONFIG, &["returned an empty FileManifest"]);
     p.run(&["package", "--format", "rar"]).fails_with(
@@ -251,10 +235,7 @@ fn package_needs_a_manifest_metadata_and_known_formats() {
     p.run(&["package", "--format", "deb"])
         .fails_with(USAGE, &["format \"deb\" is not supported yet"]);
     p.run(&["package"]).fails_with(USAGE, &["--format"]);
-    assert!(
-        !p.path().join("dist").exists(),
-        "no artifact after failures"
-    );
+    assert!(!p.path().join("dist").exists(), "no artifact after failures");
 }
 
 #[test]
@@ -263,23 +244,12 @@ fn bad_command_line_and_environment() {
     p.config("set_package_metadata(name = \"a\", version = \"1\")\nregister_target(\"t\", lambda: glob([\"oxdist.star\"]))\n");
     p.run(&["build", "--var", "x", "1", "--var", "x", "2"])
         .fails_with(USAGE, &["variable \"x\" is defined twice"]);
-    p.run(&["build", "--var", "x"])
-        .fails_with(USAGE, &["--var"]);
-    p.run(&["frobnicate"])
-        .fails_with(USAGE, &["unrecognized subcommand"]);
-    p.run_with_env(
-        &["package", "--format", "zip"],
-        &[("SOURCE_DATE_EPOCH", "yesterday")],
-    )
-    .fails_with(
-        USAGE,
-        &["SOURCE_DATE_EPOCH=\"yesterday\" is not a whole number"],
-    );
-    p.run_with_env(
-        &["package", "--format", "zip"],
-        &[("SOURCE_DATE_EPOCH", "0")],
-    )
-    .fails_with(USAGE, &["cannot be stored in a zip archive"]);
+    p.run(&["build", "--var", "x"]).fails_with(USAGE, &["--var"]);
+    p.run(&["frobnicate"]).fails_with(USAGE, &["unrecognized subcommand"]);
+    p.run_with_env(&["package", "--format", "zip"], &[("SOURCE_DATE_EPOCH", "yesterday")])
+        .fails_with(USAGE, &["SOURCE_DATE_EPOCH=\"yesterday\" is not a whole number"]);
+    p.run_with_env(&["package", "--format", "zip"], &[("SOURCE_DATE_EPOCH", "0")])
+        .fails_with(USAGE, &["cannot be stored in a zip archive"]);
     assert!(
         !p.path()
             .join("dist")
@@ -315,11 +285,8 @@ fn a_failed_package_leaves_no_partial_artifact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     // The zip writer refuses this timestamp after the tar.gz pass began: nothing new may appear.
-    p.run_with_env(
-        &["package", "--format", "tar.xz,zip"],
-        &[("SOURCE_DATE_EPOCH", "100")],
-    )
-    .fails_with(USAGE, &["cannot be stored in a zip archive"]);
+    p.run_with_env(&["package", "--format", "tar.xz,zip"], &[("SOURCE_DATE_EPOCH", "100")])
+        .fails_with(USAGE, &["cannot be stored in a zip archive"]);
     let mut after: Vec<_> = std::fs::read_dir(&dist)
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -327,9 +294,7 @@ fn a_failed_package_leaves_no_partial_artifact() {
     after.retain(|n| !before.contains(n));
     // tar.xz was completed (atomically) before zip failed; no temporary files remain.
     assert!(
-        after
-            .iter()
-            .all(|n| !n.to_string_lossy().contains(".partial")),
+        after.iter().all(|n| !n.to_string_lossy().contains(".partial")),
         "{after:?}"
     );
 }

@@ -29,29 +29,13 @@ resolve_targets()
 "#,
     );
     let run = p.run(&["build"]).ok();
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("run "))
-        .collect();
-    assert_eq!(
-        lines,
-        ["run a", "run b with A", "run c with A B"],
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("target c returned None: nothing to build")
-    );
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("run ")).collect();
+    assert_eq!(lines, ["run a", "run b with A", "run c with A B"], "{}", run.stderr);
+    assert!(run.stderr.contains("target c returned None: nothing to build"));
 
     // Explicit targets resolve in the order given; a shared dependency runs once.
     let run = p.run(&["build", "b", "a"]).ok();
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("run "))
-        .collect();
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("run ")).collect();
     assert_eq!(lines, ["run a", "run b with A"], "{}", run.stderr);
 }
 
@@ -87,10 +71,7 @@ resolve_targets()
     assert_eq!(doc["default_build_script"], "fourth");
     assert_eq!(doc["targets"].as_array().unwrap().len(), 4);
     let text = p.run(&["list-targets"]).ok().stdout;
-    assert_eq!(
-        text,
-        "first\nsecond\nthird (default)\nfourth (default build script)\n"
-    );
+    assert_eq!(text, "first\nsecond\nthird (default)\nfourth (default build script)\n");
 }
 
 #[test]
@@ -114,11 +95,7 @@ resolve_targets()
     );
     let run = p.run(&["build"]).ok();
     assert_eq!(run.stderr.matches("run a").count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("b sees [1, 2] [1, 2]"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("b sees [1, 2] [1, 2]"), "{}", run.stderr);
 }
 
 #[test]
@@ -158,31 +135,21 @@ resolve_targets()
         run.stderr
     );
     let dir = p.path().to_string_lossy().into_owned();
+    assert!(run.stderr.contains(&format!("CWD={dir}\n")), "{}", run.stderr);
     assert!(
-        run.stderr.contains(&format!("CWD={dir}\n")),
+        run.stderr.contains(&format!("CONFIG_PATH={dir}/oxdist.star\n")),
         "{}",
         run.stderr
     );
     assert!(
-        run.stderr
-            .contains(&format!("CONFIG_PATH={dir}/oxdist.star\n")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains(&format!("TRIPLE={}\n", oxdist::HOST_TRIPLE)),
+        run.stderr.contains(&format!("TRIPLE={}\n", oxdist::HOST_TRIPLE)),
         "{}",
         run.stderr
     );
 
     // Global options may come before the command too.
     let run = p.run(&["--var", "version", "9", "build"]).ok();
-    assert!(
-        run.stderr.contains(r#"VARS=[("version", "9")]"#),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(r#"VARS=[("version", "9")]"#), "{}", run.stderr);
 }
 
 #[test]
@@ -240,11 +207,7 @@ resolve_targets()
 "#,
     );
     let run = p.run(&["build"]).ok();
-    assert!(
-        run.stderr.contains("content: renamed.txt True"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("content: renamed.txt True"), "{}", run.stderr);
     assert!(
         run.stderr.contains(
             r#"paths: ["a.txt", "data/bytes.bin", "docs/b.txt", "gen.txt", "link", "nested/o.txt", "o.txt", "renamed.txt", "tool.sh"]"#
@@ -268,19 +231,9 @@ resolve_targets()
             "tool.sh"
         ]
     );
-    let root = p
-        .path()
-        .join("build")
-        .join(oxdist::HOST_TRIPLE)
-        .join("install");
+    let root = p.path().join("build").join(oxdist::HOST_TRIPLE).join("install");
     use std::os::unix::fs::PermissionsExt;
-    let mode = |rel: &str| {
-        std::fs::metadata(root.join(rel))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = |rel: &str| std::fs::metadata(root.join(rel)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("tool.sh"), 0o755);
     assert_eq!(mode("gen.txt"), 0o755);
     assert_eq!(mode("renamed.txt"), 0o755);
@@ -289,10 +242,7 @@ resolve_targets()
         std::fs::read_link(root.join("link")).unwrap().to_str(),
         Some("sub/b.txt")
     );
-    assert_eq!(
-        std::fs::read(root.join("data/bytes.bin")).unwrap(),
-        b"\x00\x01"
-    );
+    assert_eq!(std::fs::read(root.join("data/bytes.bin")).unwrap(), b"\x00\x01");
     // install("copy") goes below the build path.
     assert!(p.path().join("build/copy/gen.txt").is_file());
 }
@@ -321,9 +271,8 @@ resolve_targets()
     );
     let run = p.run(&["build"]).ok();
     assert!(
-        run.stderr.contains(
-            r#"all: [".hidden", "a.py", "a.pyc", "dirlink", "pkg/b.py", "pkg/data/c.txt"]"#
-        ),
+        run.stderr
+            .contains(r#"all: [".hidden", "a.py", "a.pyc", "dirlink", "pkg/b.py", "pkg/data/c.txt"]"#),
         "{}",
         run.stderr
     );
@@ -333,11 +282,7 @@ resolve_targets()
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(r#"absolute: ["a.py"]"#),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(r#"absolute: ["a.py"]"#), "{}", run.stderr);
     assert!(
         run.stderr.contains(r#"two includes: ["a.py", "pkg/b.py"]"#),
         "{}",
@@ -363,10 +308,7 @@ resolve_targets()
     let run = p.run(&["build", "--json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let expected = p.path().join("out/b").join(oxdist::HOST_TRIPLE).join("t");
-    assert_eq!(
-        doc["artifacts"][0]["path"],
-        expected.to_string_lossy().as_ref()
-    );
+    assert_eq!(doc["artifacts"][0]["path"], expected.to_string_lossy().as_ref());
     assert_eq!(doc["artifacts"][0]["kind"], "directory");
     assert!(expected.join("x").is_file());
 }

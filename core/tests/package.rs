@@ -27,11 +27,7 @@ fn init_then_package_every_archive_format() {
     std::fs::create_dir_all(project.join("app/bin")).unwrap();
     std::fs::write(project.join("app/bin/hello"), "#!/bin/sh\necho hello\n").unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        project.join("app/bin/hello"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(project.join("app/bin/hello"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink("bin/hello", project.join("app/run")).unwrap();
 
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_oxdist"))
@@ -40,11 +36,7 @@ fn init_then_package_every_archive_format() {
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let dist = project.join("dist");
     let root = format!("hello-0.1.0-{}", oxdist::HOST_TRIPLE);
 
@@ -65,17 +57,8 @@ fn init_then_package_every_archive_format() {
         .current_dir(&dist)
         .output()
         .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&check.stdout)
-            .matches(": OK")
-            .count(),
-        4
-    );
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert_eq!(String::from_utf8_lossy(&check.stdout).matches(": OK").count(), 4);
 
     // Tarballs: sorted, owner 0/0, fixed time, modes and the symlink kept.
     let expected = [
@@ -107,28 +90,14 @@ fn init_then_package_every_archive_format() {
             .lines()
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
-                let size = if fields[0].starts_with('-') {
-                    "SIZE"
-                } else {
-                    fields[2]
-                };
-                format!(
-                    "{} {} {} {}",
-                    fields[0],
-                    fields[1],
-                    size,
-                    fields[3..].join(" ")
-                )
+                let size = if fields[0].starts_with('-') { "SIZE" } else { fields[2] };
+                format!("{} {} {} {}", fields[0], fields[1], size, fields[3..].join(" "))
             })
             .collect();
         assert_eq!(normalized, expected, "{ext}:\n{listing}");
         tool(checker.0, &["-t", path.to_str().unwrap()], checker.1);
     }
-    let zipinfo = tool(
-        "unzip",
-        &["-Z", artifact(&dist, "zip").to_str().unwrap()],
-        "unzip",
-    );
+    let zipinfo = tool("unzip", &["-Z", artifact(&dist, "zip").to_str().unwrap()], "unzip");
     assert!(
         zipinfo.contains("-rwxr-xr-x") && zipinfo.contains(&format!("{root}/bin/hello")),
         "{zipinfo}"
@@ -138,11 +107,7 @@ fn init_then_package_every_archive_format() {
         zipinfo.contains("80-Jan-01 00:00") || zipinfo.contains("1980"),
         "{zipinfo}"
     );
-    tool(
-        "unzip",
-        &["-tq", artifact(&dist, "zip").to_str().unwrap()],
-        "unzip",
-    );
+    tool("unzip", &["-tq", artifact(&dist, "zip").to_str().unwrap()], "unzip");
 
     // Extracted bytes match the sources.
     let out = tempfile::tempdir().unwrap();
@@ -175,13 +140,7 @@ fn packages_are_byte_identical_when_built_twice_and_honour_source_date_epoch() {
     );
     let epoch = [("SOURCE_DATE_EPOCH", "1700000000")];
     p.run_with_env(
-        &[
-            "package",
-            "--format",
-            "tar.gz,tar.xz,tar.zst,zip",
-            "--out",
-            "first",
-        ],
+        &["package", "--format", "tar.gz,tar.xz,tar.zst,zip", "--out", "first"],
         &epoch,
     )
     .ok();
@@ -189,13 +148,7 @@ fn packages_are_byte_identical_when_built_twice_and_honour_source_date_epoch() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     std::fs::write(p.path().join("app/a.txt"), "alpha\n").unwrap();
     p.run_with_env(
-        &[
-            "package",
-            "--format",
-            "tar.gz,tar.xz,tar.zst,zip",
-            "--out",
-            "second",
-        ],
+        &["package", "--format", "tar.gz,tar.xz,tar.zst,zip", "--out", "second"],
         &epoch,
     )
     .ok();
@@ -212,23 +165,14 @@ fn packages_are_byte_identical_when_built_twice_and_honour_source_date_epoch() {
             "--numeric-owner",
             "-z",
             "-f",
-            artifact(&p.path().join("first"), "tar.gz")
-                .to_str()
-                .unwrap(),
+            artifact(&p.path().join("first"), "tar.gz").to_str().unwrap(),
         ],
         "tar",
     );
-    assert!(
-        listing.lines().all(|l| l.contains("2023-11-14 22:13:20")),
-        "{listing}"
-    );
+    assert!(listing.lines().all(|l| l.contains("2023-11-14 22:13:20")), "{listing}");
     let zipinfo = tool(
         "unzip",
-        &[
-            "-Z",
-            "-T",
-            artifact(&p.path().join("first"), "zip").to_str().unwrap(),
-        ],
+        &["-Z", "-T", artifact(&p.path().join("first"), "zip").to_str().unwrap()],
         "unzip",
     );
     assert!(zipinfo.contains("20231114.221320"), "{zipinfo}");

@@ -127,13 +127,10 @@ pub fn write_archive(
                 .map_err(io_err)
         }
         ArchiveFormat::TarZst => {
-            let mut encoder =
-                zstd::stream::Encoder::new(out, zstd::DEFAULT_COMPRESSION_LEVEL).map_err(io_err)?;
+            let mut encoder = zstd::stream::Encoder::new(out, zstd::DEFAULT_COMPRESSION_LEVEL).map_err(io_err)?;
             // Multithreaded output is the same for any worker count ≥ 1, so the
             // artifact does not depend on the machine's core count.
-            encoder
-                .multithread(options.threads.max(1))
-                .map_err(io_err)?;
+            encoder.multithread(options.threads.max(1)).map_err(io_err)?;
             encoder.include_checksum(true).map_err(io_err)?;
             write_tar(manifest, options, encoder, dest)?
                 .finish()
@@ -236,9 +233,7 @@ fn write_tar<W: Write>(
                 header.set_entry_type(tar::EntryType::Symlink);
                 header.set_mode(0o777);
                 header.set_size(0);
-                builder
-                    .append_link(&mut header, &path, target)
-                    .map_err(io_err)?;
+                builder.append_link(&mut header, &path, target).map_err(io_err)?;
             }
         }
     }
@@ -258,9 +253,7 @@ fn write_zip<W: Write + io::Seek>(
     let (year, month, day, hour, minute, second) = options.mtime.to_utc();
     let datetime = u16::try_from(year)
         .ok()
-        .and_then(|year| {
-            zip::DateTime::from_date_and_time(year, month, day, hour, minute, second).ok()
-        })
+        .and_then(|year| zip::DateTime::from_date_and_time(year, month, day, hour, minute, second).ok())
         .ok_or(ArchiveError::ZipTimestamp(options.mtime.0))?;
     let base = zip::write::SimpleFileOptions::default()
         .last_modified_time(datetime)
@@ -278,22 +271,19 @@ fn write_zip<W: Write + io::Seek>(
                     .map_err(zip_err)?;
                 match data {
                     FileData::Path(src) => {
-                        let mut file =
-                            fs::File::open(src).map_err(|source| ManifestError::Read {
-                                path: src.clone(),
-                                source,
-                            })?;
+                        let mut file = fs::File::open(src).map_err(|source| ManifestError::Read {
+                            path: src.clone(),
+                            source,
+                        })?;
                         io::copy(&mut file, &mut zip).map_err(|source| ArchiveError::Io {
                             path: dest.to_path_buf(),
                             source,
                         })?;
                     }
-                    FileData::Memory(bytes) => {
-                        zip.write_all(bytes).map_err(|source| ArchiveError::Io {
-                            path: dest.to_path_buf(),
-                            source,
-                        })?
-                    }
+                    FileData::Memory(bytes) => zip.write_all(bytes).map_err(|source| ArchiveError::Io {
+                        path: dest.to_path_buf(),
+                        source,
+                    })?,
                 }
             }
             Member::Symlink(target) => zip
@@ -314,17 +304,11 @@ mod tests {
     fn members_are_ordered_with_directories_first() {
         let mut m = FileManifest::new();
         for p in ["a.txt", "a/b/c", "a/z", "b"] {
-            m.add_file(
-                ManifestPath::new(p).unwrap(),
-                FileEntry::from_bytes(vec![], false, "t"),
-            )
-            .unwrap();
+            m.add_file(ManifestPath::new(p).unwrap(), FileEntry::from_bytes(vec![], false, "t"))
+                .unwrap();
         }
         let names: Vec<String> = members(&m, "r").into_iter().map(|(n, _)| n).collect();
-        assert_eq!(
-            names,
-            ["r", "r/a", "r/a/b", "r/a/b/c", "r/a/z", "r/a.txt", "r/b"]
-        );
+        assert_eq!(names, ["r", "r/a", "r/a/b", "r/a/b/c", "r/a/z", "r/a.txt", "r/b"]);
     }
 
     #[test]

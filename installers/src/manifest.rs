@@ -67,18 +67,14 @@ impl ManifestPath {
             ));
         }
         if path.contains('\\') {
-            return Err(invalid(
-                "backslashes are not allowed; separate directories with '/'",
-            ));
+            return Err(invalid("backslashes are not allowed; separate directories with '/'"));
         }
         if path.contains('\0') {
             return Err(invalid("NUL bytes are not allowed"));
         }
         let bytes = path.as_bytes();
         if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
-            return Err(invalid(
-                "drive-letter (absolute Windows) paths are not allowed",
-            ));
+            return Err(invalid("drive-letter (absolute Windows) paths are not allowed"));
         }
         let mut parts = Vec::new();
         for part in path.split('/') {
@@ -156,14 +152,12 @@ impl FileData {
     /// The file's size in bytes.
     pub fn len(&self) -> Result<u64, ManifestError> {
         match self {
-            FileData::Path(path) => {
-                fs::metadata(path)
-                    .map(|m| m.len())
-                    .map_err(|source| ManifestError::Read {
-                        path: path.clone(),
-                        source,
-                    })
-            }
+            FileData::Path(path) => fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|source| ManifestError::Read {
+                    path: path.clone(),
+                    source,
+                }),
             FileData::Memory(bytes) => Ok(bytes.len() as u64),
         }
     }
@@ -246,10 +240,7 @@ impl ManifestEntry {
                 }
                 Ok(a.data.read()? == b.data.read()?)
             }
-            (
-                ManifestEntry::Symlink { target: a, .. },
-                ManifestEntry::Symlink { target: b, .. },
-            ) => Ok(a == b),
+            (ManifestEntry::Symlink { target: a, .. }, ManifestEntry::Symlink { target: b, .. }) => Ok(a == b),
             _ => Ok(false),
         }
     }
@@ -308,10 +299,7 @@ impl FileManifest {
         }
         for ancestor in path.ancestors() {
             // Ancestors are valid paths by construction.
-            if self
-                .entries
-                .contains_key(&ManifestPath(ancestor.to_string()))
-            {
+            if self.entries.contains_key(&ManifestPath(ancestor.to_string())) {
                 return Err(ManifestError::FileIsDirectory {
                     path: ancestor.to_string(),
                     child: path.to_string(),
@@ -344,30 +332,20 @@ impl FileManifest {
     /// symbolic links are kept as links when they stay inside the tree. With
     /// `force_read`, the bytes are read now instead of when the manifest is
     /// written.
-    pub fn add_path(
-        &mut self,
-        fs_path: &Path,
-        strip_prefix: &Path,
-        force_read: bool,
-    ) -> Result<(), ManifestError> {
-        let relative =
-            fs_path
-                .strip_prefix(strip_prefix)
-                .map_err(|_| ManifestError::PrefixMismatch {
-                    path: fs_path.to_path_buf(),
-                    prefix: strip_prefix.to_path_buf(),
-                })?;
+    pub fn add_path(&mut self, fs_path: &Path, strip_prefix: &Path, force_read: bool) -> Result<(), ManifestError> {
+        let relative = fs_path
+            .strip_prefix(strip_prefix)
+            .map_err(|_| ManifestError::PrefixMismatch {
+                path: fs_path.to_path_buf(),
+                prefix: strip_prefix.to_path_buf(),
+            })?;
         let path = ManifestPath::from_relative_path(relative)?;
         let entry = entry_from_filesystem(fs_path, force_read)?;
         self.add(path, entry)
     }
 
     /// Adds every entry of `other`, optionally under `prefix`.
-    pub fn add_manifest(
-        &mut self,
-        other: &FileManifest,
-        prefix: Option<&ManifestPath>,
-    ) -> Result<(), ManifestError> {
+    pub fn add_manifest(&mut self, other: &FileManifest, prefix: Option<&ManifestPath>) -> Result<(), ManifestError> {
         for (path, entry) in &other.entries {
             let path = match prefix {
                 Some(prefix) => path.under(prefix),
@@ -447,22 +425,16 @@ impl FileManifest {
                 ManifestEntry::File(file) => {
                     match &file.data {
                         FileData::Path(src) => {
-                            fs::copy(src, &target).map(drop).map_err(|source| {
-                                ManifestError::Read {
-                                    path: src.clone(),
-                                    source,
-                                }
+                            fs::copy(src, &target).map(drop).map_err(|source| ManifestError::Read {
+                                path: src.clone(),
+                                source,
                             })?
                         }
-                        FileData::Memory(bytes) => {
-                            fs::write(&target, bytes.as_slice()).map_err(err)?
-                        }
+                        FileData::Memory(bytes) => fs::write(&target, bytes.as_slice()).map_err(err)?,
                     }
                     set_mode(&target, file.mode()).map_err(err)?;
                 }
-                ManifestEntry::Symlink { target: link, .. } => {
-                    make_symlink(link, &target).map_err(err)?
-                }
+                ManifestEntry::Symlink { target: link, .. } => make_symlink(link, &target).map_err(err)?,
             }
         }
         Ok(())
@@ -590,21 +562,12 @@ mod tests {
     #[test]
     fn identical_duplicates_are_accepted_and_different_ones_refused() {
         let mut m = FileManifest::new();
-        m.add_file(
-            p("a.txt"),
-            FileEntry::from_bytes(b"x".to_vec(), false, "first"),
-        )
-        .unwrap();
-        m.add_file(
-            p("a.txt"),
-            FileEntry::from_bytes(b"x".to_vec(), false, "second"),
-        )
-        .unwrap();
+        m.add_file(p("a.txt"), FileEntry::from_bytes(b"x".to_vec(), false, "first"))
+            .unwrap();
+        m.add_file(p("a.txt"), FileEntry::from_bytes(b"x".to_vec(), false, "second"))
+            .unwrap();
         let err = m
-            .add_file(
-                p("a.txt"),
-                FileEntry::from_bytes(b"y".to_vec(), false, "third"),
-            )
+            .add_file(p("a.txt"), FileEntry::from_bytes(b"y".to_vec(), false, "third"))
             .unwrap_err();
         let text = err.to_string();
         assert!(
@@ -616,8 +579,7 @@ mod tests {
     #[test]
     fn file_and_directory_clash_is_refused() {
         let mut m = FileManifest::new();
-        m.add_file(p("a/b"), FileEntry::from_bytes(vec![], false, "x"))
-            .unwrap();
+        m.add_file(p("a/b"), FileEntry::from_bytes(vec![], false, "x")).unwrap();
         assert!(matches!(
             m.add_file(p("a"), FileEntry::from_bytes(vec![], false, "y")),
             Err(ManifestError::FileIsDirectory { .. })
@@ -626,8 +588,7 @@ mod tests {
             m.add_file(p("a/b/c"), FileEntry::from_bytes(vec![], false, "y")),
             Err(ManifestError::FileIsDirectory { .. })
         ));
-        m.add_file(p("a.b"), FileEntry::from_bytes(vec![], false, "z"))
-            .unwrap();
+        m.add_file(p("a.b"), FileEntry::from_bytes(vec![], false, "z")).unwrap();
     }
 
     #[test]
@@ -650,9 +611,6 @@ mod tests {
             .unwrap();
         m.add_file(p("a/d.txt"), FileEntry::from_bytes(vec![], false, "x"))
             .unwrap();
-        assert_eq!(
-            m.directories().into_iter().collect::<Vec<_>>(),
-            vec!["a", "a/b"]
-        );
+        assert_eq!(m.directories().into_iter().collect::<Vec<_>>(), vec!["a", "a/b"]);
     }
 }

@@ -13,20 +13,13 @@ pub enum MetadataError {
         "invalid package name {name:?}: {reason}; use letters, digits, '.', '_', '+' or '-', starting with a letter or digit"
     )]
     Name { name: String, reason: &'static str },
-    #[error(
-        "invalid package version {version:?}: {reason}; use a version such as 1.2.3, 1.2.3rc1 or 1.2.3-beta.1"
-    )]
-    Version {
-        version: String,
-        reason: &'static str,
-    },
+    #[error("invalid package version {version:?}: {reason}; use a version such as 1.2.3, 1.2.3rc1 or 1.2.3-beta.1")]
+    Version { version: String, reason: &'static str },
     #[error(
         "invalid license expression {expression:?}: {reason}; use an SPDX expression such as \"MIT OR Apache-2.0\""
     )]
     License { expression: String, reason: String },
-    #[error(
-        "invalid target triple {triple:?}: expected ARCH-VENDOR-OS[-ENV], e.g. x86_64-unknown-linux-gnu"
-    )]
+    #[error("invalid target triple {triple:?}: expected ARCH-VENDOR-OS[-ENV], e.g. x86_64-unknown-linux-gnu")]
     Triple { triple: String },
     #[error("{field} must not contain line breaks")]
     Multiline { field: &'static str },
@@ -122,11 +115,9 @@ fn validate_version(version: &str) -> Result<(), MetadataError> {
 fn validate_triple(triple: &str) -> Result<(), MetadataError> {
     let parts: Vec<&str> = triple.split('-').collect();
     let ok = (3..=4).contains(&parts.len())
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        });
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
     if ok {
         Ok(())
     } else {
@@ -164,36 +155,17 @@ mod tests {
 
     #[test]
     fn accepts_common_versions() {
-        for v in [
-            "1",
-            "1.2.3",
-            "1.2.3rc1",
-            "1.0.0-beta.1",
-            "2024.1+local",
-            "1.0~rc1",
-        ] {
+        for v in ["1", "1.2.3", "1.2.3rc1", "1.0.0-beta.1", "2024.1+local", "1.0~rc1"] {
             meta("hello", v).validate().unwrap();
         }
     }
 
     #[test]
     fn refuses_bad_names_and_versions() {
-        assert!(matches!(
-            meta("", "1").validate(),
-            Err(MetadataError::Name { .. })
-        ));
-        assert!(matches!(
-            meta("-x", "1").validate(),
-            Err(MetadataError::Name { .. })
-        ));
-        assert!(matches!(
-            meta("a b", "1").validate(),
-            Err(MetadataError::Name { .. })
-        ));
-        assert!(matches!(
-            meta("a", "v1").validate(),
-            Err(MetadataError::Version { .. })
-        ));
+        assert!(matches!(meta("", "1").validate(), Err(MetadataError::Name { .. })));
+        assert!(matches!(meta("-x", "1").validate(), Err(MetadataError::Name { .. })));
+        assert!(matches!(meta("a b", "1").validate(), Err(MetadataError::Name { .. })));
+        assert!(matches!(meta("a", "v1").validate(), Err(MetadataError::Version { .. })));
         assert!(matches!(
             meta("a", "1..2").validate(),
             Err(MetadataError::Version { .. })

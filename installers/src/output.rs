@@ -43,14 +43,7 @@ impl Timestamp {
         let days = (self.0 / 86_400) as i64;
         let secs = self.0 % 86_400;
         let (y, m, d) = civil_from_days(days);
-        (
-            y,
-            m,
-            d,
-            (secs / 3600) as u8,
-            (secs / 60 % 60) as u8,
-            (secs % 60) as u8,
-        )
+        (y, m, d, (secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8)
     }
 }
 
@@ -150,11 +143,10 @@ pub fn update_sha256sums(dir: &Path, entries: &[(String, String)]) -> Result<Pat
         .map(|(name, digest)| format!("{digest}  {name}\n"))
         .collect();
     write_atomically(&path, |out| {
-        out.write_all(text.as_bytes())
-            .map_err(|source| OutputError::Write {
-                path: path.clone(),
-                source,
-            })
+        out.write_all(text.as_bytes()).map_err(|source| OutputError::Write {
+            path: path.clone(),
+            source,
+        })
     })?;
     Ok(path)
 }
@@ -167,10 +159,7 @@ mod tests {
     fn civil_dates() {
         assert_eq!(Timestamp(0).to_utc(), (1970, 1, 1, 0, 0, 0));
         assert_eq!(Timestamp::DEFAULT.to_utc(), (1980, 1, 1, 0, 0, 0));
-        assert_eq!(
-            Timestamp(1_700_000_000).to_utc(),
-            (2023, 11, 14, 22, 13, 20)
-        );
+        assert_eq!(Timestamp(1_700_000_000).to_utc(), (2023, 11, 14, 22, 13, 20));
         assert_eq!(Timestamp(951_782_400).to_utc(), (2000, 2, 29, 0, 0, 0));
     }
 
@@ -195,11 +184,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a"), "a").unwrap();
         fs::write(dir.path().join("b"), "b").unwrap();
-        update_sha256sums(
-            dir.path(),
-            &[("b".into(), "22".into()), ("gone".into(), "33".into())],
-        )
-        .unwrap();
+        update_sha256sums(dir.path(), &[("b".into(), "22".into()), ("gone".into(), "33".into())]).unwrap();
         update_sha256sums(dir.path(), &[("a".into(), "11".into())]).unwrap();
         let text = fs::read_to_string(dir.path().join("SHA256SUMS")).unwrap();
         assert_eq!(text, "11  a\n22  b\n");

@@ -21,8 +21,7 @@ pub fn run(targets: &[String], global: &GlobalArgs, reporter: &Reporter) -> Resu
         match output {
             TargetOutput::FileManifest(manifest) => {
                 let dest = evaluation.build_path.join(crate::HOST_TRIPLE).join(name);
-                let step =
-                    reporter.step(format!("installing target {name} into {}", dest.display()));
+                let step = reporter.step(format!("installing target {name} into {}", dest.display()));
                 manifest.install(&dest, true)?;
                 let (files, links) = count_entries(manifest);
                 step.finish(
@@ -42,9 +41,7 @@ pub fn run(targets: &[String], global: &GlobalArgs, reporter: &Reporter) -> Resu
                     entries: Some(manifest.len()),
                 });
             }
-            TargetOutput::None => {
-                reporter.info(format!("target {name} returned None: nothing to build"))
-            }
+            TargetOutput::None => reporter.info(format!("target {name} returned None: nothing to build")),
             TargetOutput::Other(type_name) => reporter.info(format!(
                 "target {name} returned a {type_name}, which has no build action"
             )),

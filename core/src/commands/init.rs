@@ -9,12 +9,7 @@ use crate::discover::CONFIG_NAMES;
 use crate::error::Error;
 use crate::report::{Artifact, Reporter, Summary};
 
-pub fn run(
-    dir: Option<&Path>,
-    name: Option<&str>,
-    global: &GlobalArgs,
-    reporter: &Reporter,
-) -> Result<(), Error> {
+pub fn run(dir: Option<&Path>, name: Option<&str>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
     let dir = dir.unwrap_or(Path::new("."));
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -111,11 +106,7 @@ fn package_name_from_dir(dir: &Path) -> String {
     let cleaned = cleaned
         .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
         .to_string();
-    if cleaned.is_empty() {
-        "app".to_string()
-    } else {
-        cleaned
-    }
+    if cleaned.is_empty() { "app".to_string() } else { cleaned }
 }
 
 #[cfg(test)]

@@ -13,10 +13,7 @@ pub fn run(global: &GlobalArgs) -> Result<(), Error> {
             "default_build_script": evaluation.default_build_script_target,
             "targets": evaluation.targets,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("serializable")
-        );
+        println!("{}", serde_json::to_string_pretty(&doc).expect("serializable"));
         return Ok(());
     }
     for target in &evaluation.targets {

@@ -1,6 +1,8 @@
 //! The commands: each turns evaluated target outputs into artifacts.
 
 pub mod build;
+pub mod distribution;
+pub mod find_resources;
 pub mod init;
 pub mod list_targets;
 pub mod package;
@@ -22,6 +24,7 @@ pub(crate) fn evaluate(global: &GlobalArgs, resolve: Resolve) -> Result<Evaluati
         config_path,
         vars: global.vars()?,
         resolve,
+        python: global.python.clone(),
     };
     Ok(dialect::evaluate(&options)?)
 }

@@ -86,11 +86,7 @@ pub fn run(
         .ok_or_else(|| Error::NoMetadata(evaluation.config_path.clone()))?;
     let out_dir: PathBuf = match out {
         Some(dir) => dir.to_path_buf(),
-        None => evaluation
-            .config_path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("dist"),
+        None => evaluation.config_path.parent().unwrap_or(Path::new(".")).join("dist"),
     };
     let stem = metadata.artifact_stem();
     let options = ArchiveOptions {
@@ -122,10 +118,7 @@ pub fn run(
                 source,
             })?
             .len();
-        step.finish(
-            format!("wrote {} ({})", dest.display(), human_size(size)),
-            reporter,
-        );
+        step.finish(format!("wrote {} ({})", dest.display(), human_size(size)), reporter);
         sums.push((file_name, sha256.clone()));
         artifacts.push(Artifact {
             kind: "archive",

@@ -102,11 +102,7 @@ impl fmt::Debug for FileContentValue {
 impl fmt::Display for FileContentValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = self.content();
-        write!(
-            f,
-            "FileContent<filename={:?}, executable={}>",
-            c.filename, c.executable
-        )
+        write!(f, "FileContent<filename={:?}, executable={}>", c.filename, c.executable)
     }
 }
 
@@ -137,9 +133,9 @@ impl<'v> StarlarkValue<'v> for FileContentValue {
                 c.filename = validate_filename(name)?;
             }
             "executable" => {
-                c.executable = value.unpack_bool().ok_or_else(|| {
-                    anyhow::anyhow!("FileContent.executable must be True or False")
-                })?;
+                c.executable = value
+                    .unpack_bool()
+                    .ok_or_else(|| anyhow::anyhow!("FileContent.executable must be True or False"))?;
             }
             other => {
                 return Err(anyhow::anyhow!(
@@ -201,9 +197,7 @@ pub(crate) fn file_manifest_globals(builder: &mut starlark::environment::Globals
                     .to_string();
                 FileContent {
                     filename: validate_filename(filename.into_option().unwrap_or(&default_name))?,
-                    executable: executable
-                        .into_option()
-                        .unwrap_or_else(|| is_executable(&meta)),
+                    executable: executable.into_option().unwrap_or_else(|| is_executable(&meta)),
                     origin: format!("file {}", fs_path.display()),
                     data: FileData::Path(fs_path),
                 }
@@ -214,8 +208,7 @@ pub(crate) fn file_manifest_globals(builder: &mut starlark::environment::Globals
                 };
                 let bytes = if let Some(s) = content.unpack_str() {
                     s.as_bytes().to_vec()
-                } else if let Some(b) = starlark::values::bytes::StarlarkBytes::from_value(content)
-                {
+                } else if let Some(b) = starlark::values::bytes::StarlarkBytes::from_value(content) {
                     b.as_bytes().to_vec()
                 } else {
                     anyhow::bail!(
@@ -324,11 +317,7 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
 
     /// The installed paths, sorted.
     fn paths(this: &FileManifestValue) -> anyhow::Result<Vec<String>> {
-        Ok(this
-            .manifest()
-            .entries()
-            .map(|(p, _)| p.to_string())
-            .collect())
+        Ok(this.manifest().entries().map(|(p, _)| p.to_string()).collect())
     }
 
     /// Writes the tree to `path` below the build path.
@@ -338,8 +327,8 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
         #[starlark(default = true)] replace: bool,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let relative = ManifestPath::new(path)
-            .map_err(|e| DialectError::InstallPath(path.to_string(), e.to_string()))?;
+        let relative =
+            ManifestPath::new(path).map_err(|e| DialectError::InstallPath(path.to_string(), e.to_string()))?;
         let dest = {
             let state = ConfigState::get(eval)?;
             let mut settings = state.settings.borrow_mut();
@@ -427,11 +416,7 @@ fn absolute_pattern(config_dir: &Path, pattern: &str) -> String {
     if Path::new(pattern).is_absolute() {
         pattern.to_string()
     } else {
-        format!(
-            "{}/{}",
-            glob::Pattern::escape(&config_dir.to_string_lossy()),
-            pattern
-        )
+        format!("{}/{}", glob::Pattern::escape(&config_dir.to_string_lossy()), pattern)
     }
 }
 
@@ -464,17 +449,13 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
 
 /// The install tree behind a target's result, if it is a FileManifest.
 pub(crate) fn manifest_of(value: Value<'_>) -> Option<FileManifest> {
-    value
-        .downcast_ref::<FileManifestValue>()
-        .map(|m| m.manifest().clone())
+    value.downcast_ref::<FileManifestValue>().map(|m| m.manifest().clone())
 }
 
 /// Number of symbolic links and files, for summaries.
 pub(crate) fn count_entries(manifest: &FileManifest) -> (usize, usize) {
-    manifest
-        .entries()
-        .fold((0, 0), |(files, links), (_, e)| match e {
-            ManifestEntry::File(_) => (files + 1, links),
-            ManifestEntry::Symlink { .. } => (files, links + 1),
-        })
+    manifest.entries().fold((0, 0), |(files, links), (_, e)| match e {
+        ManifestEntry::File(_) => (files + 1, links),
+        ManifestEntry::Symlink { .. } => (files, links + 1),
+    })
 }

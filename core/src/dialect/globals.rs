@@ -176,7 +176,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "File",
     "MacOsApplicationBundleBuilder",
     "PythonBytecodeModule",
-    "PythonDistribution",
     "PythonEmbeddedResources",
     "PythonExecutable",
     "PythonExtensionModule",
@@ -190,7 +189,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "WiXBundleBuilder",
     "WiXInstaller",
     "WiXMSIBuilder",
-    "default_python_distribution",
 ];
 
 /// A callable placeholder for a name in [`NOT_SUPPORTED_YET`].

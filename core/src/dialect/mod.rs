@@ -11,6 +11,7 @@
 
 mod file_manifest;
 mod globals;
+mod python;
 mod state;
 
 use std::collections::BTreeMap;
@@ -41,13 +42,9 @@ pub enum DialectError {
     TargetCycle(String),
     #[error("target {0:?} is registered twice; target names must be unique")]
     DuplicateTarget(String),
-    #[error(
-        "register_target({name:?}, ...): the second argument must be a function, not {type_name}"
-    )]
+    #[error("register_target({name:?}, ...): the second argument must be a function, not {type_name}")]
     NotCallable { name: String, type_name: String },
-    #[error(
-        "no targets are registered; add register_target(\"NAME\", function) to the configuration"
-    )]
+    #[error("no targets are registered; add register_target(\"NAME\", function) to the configuration")]
     NoTargets,
     #[error("set_build_path() must be called before anything uses the build path")]
     BuildPathUsed,
@@ -87,6 +84,8 @@ pub struct EvalOptions {
     /// `VARS`: from `--var NAME VALUE` (Some) and `--var-env NAME ENV` (None when unset).
     pub vars: BTreeMap<String, Option<String>>,
     pub resolve: Resolve,
+    /// `--python PATH`: the host interpreter for `default_python_distribution()`.
+    pub python: Option<PathBuf>,
 }
 
 /// A registered target, as `list-targets` shows it.
@@ -123,19 +122,17 @@ pub struct Evaluation {
 
 fn globals() -> starlark::environment::Globals {
     use LibraryExtension::*;
-    GlobalsBuilder::extended_by(&[
-        StructType, Print, Json, Map, Filter, Partial, SetType, Typing,
-    ])
-    .with(globals::target_globals)
-    .with(file_manifest::file_manifest_globals)
-    .with(globals::not_supported_globals)
-    .build()
+    GlobalsBuilder::extended_by(&[StructType, Print, Json, Map, Filter, Partial, SetType, Typing])
+        .with(globals::target_globals)
+        .with(file_manifest::file_manifest_globals)
+        .with(python::python_globals)
+        .with(globals::not_supported_globals)
+        .build()
 }
 
 /// Evaluates the configuration and resolves what `options.resolve` asks for.
 pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
-    let config_path =
-        std::path::absolute(&options.config_path).unwrap_or_else(|_| options.config_path.clone());
+    let config_path = std::path::absolute(&options.config_path).unwrap_or_else(|_| options.config_path.clone());
     let source = std::fs::read_to_string(&config_path).map_err(|e| DialectError::Read {
         path: config_path.clone(),
         message: e.to_string(),
@@ -152,19 +149,11 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
         let vars: Vec<(&str, Value)> = options
             .vars
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str(),
-                    v.as_deref().map_or(Value::new_none(), |s| heap.alloc(s)),
-                )
-            })
+            .map(|(k, v)| (k.as_str(), v.as_deref().map_or(Value::new_none(), |s| heap.alloc(s))))
             .collect();
         module.set("VARS", heap.alloc(AllocDict(vars)));
         module.set("CWD", heap.alloc(config_dir.to_string_lossy().as_ref()));
-        module.set(
-            "CONFIG_PATH",
-            heap.alloc(config_path.to_string_lossy().as_ref()),
-        );
+        module.set("CONFIG_PATH", heap.alloc(config_path.to_string_lossy().as_ref()));
         module.set("BUILD_TARGET_TRIPLE", heap.alloc(crate::HOST_TRIPLE));
         let settings = Settings {
             config_dir: config_dir.clone(),
@@ -174,6 +163,9 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             resolve: options.resolve.clone(),
             resolved_requested: Vec::new(),
             resolve_targets_called: false,
+            python: options.python.clone(),
+            distributions: Default::default(),
+            pip_installs: 0,
         };
         module.set_extra_value(heap.alloc_complex_no_freeze(ConfigState::new(settings)));
 
@@ -186,9 +178,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
 
         let state = ConfigState::get(&eval).map_err(|e| DialectError::Starlark(e.to_string()))?;
         // A configuration that forgets `resolve_targets()` still builds what was asked.
-        if !state.settings.borrow().resolve_targets_called
-            && state.settings.borrow().resolve != Resolve::Nothing
-        {
+        if !state.settings.borrow().resolve_targets_called && state.settings.borrow().resolve != Resolve::Nothing {
             state.resolve_requested(&mut eval).map_err(render)?;
         }
 
@@ -245,10 +235,7 @@ fn render(error: starlark::Error) -> DialectError {
     // The command prefixes "error: " itself; frames for functions called from
     // Rust (target functions) carry no information.
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| l.trim() != "File <builtin>, in None")
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|l| l.trim() != "File <builtin>, in None").collect();
     DialectError::Starlark(lines.join("\n").trim_end().to_string())
 }
 

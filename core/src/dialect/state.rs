@@ -62,6 +62,14 @@ pub(crate) struct Settings {
     /// Targets resolved because they were requested, in request order.
     pub resolved_requested: Vec<String>,
     pub resolve_targets_called: bool,
+    /// `--python PATH`: the host interpreter to use.
+    pub python: Option<PathBuf>,
+    /// Distributions loaded so far, by what identifies them.
+    #[allocative(skip)]
+    pub distributions:
+        std::collections::BTreeMap<String, std::sync::Arc<crate::python::distribution::PythonDistribution>>,
+    /// `pip_install` calls so far, naming their target directories.
+    pub pip_installs: usize,
 }
 
 #[derive(ProvidesStaticType, Trace, Allocative, NoSerialize)]
@@ -104,11 +112,7 @@ impl<'v> ConfigState<'v> {
 
     /// Names of registered targets, in registration order.
     pub fn target_names(&self) -> Vec<String> {
-        self.targets
-            .borrow()
-            .iter()
-            .map(|t| t.name.clone())
-            .collect()
+        self.targets.borrow().iter().map(|t| t.name.clone()).collect()
     }
 
     /// The default target: the last one registered with `default=True`, else the first one.
@@ -135,11 +139,7 @@ impl<'v> ConfigState<'v> {
     }
 
     /// Resolves `name`: runs its dependencies, then its function, once.
-    pub fn resolve(
-        &self,
-        name: &str,
-        eval: &mut Evaluator<'v, '_, '_>,
-    ) -> starlark::Result<Value<'v>> {
+    pub fn resolve(&self, name: &str, eval: &mut Evaluator<'v, '_, '_>) -> starlark::Result<Value<'v>> {
         let (func, depends) = {
             let mut targets = self.targets.borrow_mut();
             let Some(target) = targets.iter_mut().find(|t| t.name == name) else {
@@ -154,9 +154,7 @@ impl<'v> ConfigState<'v> {
                 return Ok(result);
             }
             if target.resolving {
-                return Err(
-                    anyhow::Error::from(DialectError::TargetCycle(name.to_string())).into(),
-                );
+                return Err(anyhow::Error::from(DialectError::TargetCycle(name.to_string())).into());
             }
             target.resolving = true;
             (target.func, target.depends.clone())

@@ -1,0 +1,641 @@
+//! Python distributions, packaging policies and resources in Starlark:
+//! `default_python_distribution()`, `PythonDistribution(...)` and the
+//! methods and resource values PyOxidizer documents.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use allocative::Allocative;
+use starlark::any::ProvidesStaticType;
+use starlark::environment::{GlobalsBuilder, Methods, MethodsBuilder};
+use starlark::eval::Evaluator;
+use starlark::starlark_module;
+use starlark::starlark_simple_value;
+use starlark::values::dict::UnpackDictEntries;
+use starlark::values::list_or_tuple::UnpackListOrTuple;
+use starlark::values::none::NoneOr;
+use starlark::values::{Heap, NoSerialize, StarlarkValue, Value, starlark_value};
+
+use super::DialectError;
+use super::file_manifest::config_relative;
+use super::state::ConfigState;
+use crate::python::distribution::{ExtensionKind, ExtensionModule, PythonDistribution};
+use crate::python::policy::{PackagingPolicy, ResourceLocation};
+use crate::python::resources::PythonResource;
+use crate::python::{host, pbs, pip, scan};
+
+/// A `PythonDistribution` value.
+#[derive(ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct DistributionValue(#[allocative(skip)] pub Arc<PythonDistribution>);
+
+impl fmt::Debug for DistributionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.label())
+    }
+}
+
+impl fmt::Display for DistributionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PythonDistribution<{}>", self.0.label())
+    }
+}
+
+starlark_simple_value!(DistributionValue);
+starlark::methods_static!(DISTRIBUTION_METHODS = distribution_methods);
+
+#[starlark_value(type = "PythonDistribution")]
+impl<'v> StarlarkValue<'v> for DistributionValue {
+    fn get_methods() -> Option<&'static Methods> {
+        Some(DISTRIBUTION_METHODS.methods())
+    }
+
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let d = &self.0;
+        Some(match attribute {
+            "python_version" => heap.alloc(d.version.as_str()),
+            "target_triple" => heap.alloc(d.target_triple.as_str()),
+            "cache_tag" => heap.alloc(d.cache_tag.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        vec!["cache_tag".into(), "python_version".into(), "target_triple".into()]
+    }
+}
+
+/// A `PythonPackagingPolicy` value; every field is a readable and assignable attribute.
+#[derive(ProvidesStaticType, NoSerialize, Allocative, Default)]
+pub(crate) struct PolicyValue(#[allocative(skip)] Mutex<PackagingPolicy>);
+
+impl PolicyValue {
+    fn policy(&self) -> MutexGuard<'_, PackagingPolicy> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for PolicyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.policy())
+    }
+}
+
+impl fmt::Display for PolicyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PythonPackagingPolicy<filter={}>",
+            self.policy().extension_module_filter
+        )
+    }
+}
+
+starlark_simple_value!(PolicyValue);
+
+const POLICY_BOOLS: [&str; 10] = [
+    "include_distribution_sources",
+    "include_distribution_resources",
+    "include_non_distribution_sources",
+    "include_test",
+    "include_classified_resources",
+    "include_file_resources",
+    "bytecode_optimize_level_zero",
+    "bytecode_optimize_level_one",
+    "bytecode_optimize_level_two",
+    "allow_files",
+];
+
+fn policy_bool<'a>(p: &'a mut PackagingPolicy, name: &str) -> Option<&'a mut bool> {
+    Some(match name {
+        "include_distribution_sources" => &mut p.include_distribution_sources,
+        "include_distribution_resources" => &mut p.include_distribution_resources,
+        "include_non_distribution_sources" => &mut p.include_non_distribution_sources,
+        "include_test" => &mut p.include_test,
+        "include_classified_resources" => &mut p.include_classified_resources,
+        "include_file_resources" => &mut p.include_file_resources,
+        "bytecode_optimize_level_zero" => &mut p.bytecode_optimize_level_zero,
+        "bytecode_optimize_level_one" => &mut p.bytecode_optimize_level_one,
+        "bytecode_optimize_level_two" => &mut p.bytecode_optimize_level_two,
+        "allow_files" => &mut p.allow_files,
+        _ => return None,
+    })
+}
+
+#[starlark_value(type = "PythonPackagingPolicy")]
+impl<'v> StarlarkValue<'v> for PolicyValue {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let mut p = self.policy();
+        if let Some(b) = policy_bool(&mut p, attribute) {
+            return Some(Value::new_bool(*b));
+        }
+        Some(match attribute {
+            "extension_module_filter" => heap.alloc(p.extension_module_filter.to_string()),
+            "resources_location" => heap.alloc(p.resources_location.to_string()),
+            "resources_location_fallback" => p
+                .resources_location_fallback
+                .as_ref()
+                .map_or(Value::new_none(), |l| heap.alloc(l.to_string())),
+            _ => return None,
+        })
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        let mut names: Vec<String> = POLICY_BOOLS.iter().map(|s| s.to_string()).collect();
+        names.extend(
+            [
+                "extension_module_filter",
+                "resources_location",
+                "resources_location_fallback",
+            ]
+            .map(String::from),
+        );
+        names.sort();
+        names
+    }
+
+    fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
+        let mut p = self.policy();
+        let expect_str = || {
+            value
+                .unpack_str()
+                .ok_or_else(|| anyhow::anyhow!("PythonPackagingPolicy.{attribute} must be a string"))
+        };
+        if let Some(slot) = policy_bool(&mut p, attribute) {
+            *slot = value
+                .unpack_bool()
+                .ok_or_else(|| anyhow::anyhow!("PythonPackagingPolicy.{attribute} must be True or False"))?;
+            return Ok(());
+        }
+        match attribute {
+            "extension_module_filter" => {
+                p.extension_module_filter = expect_str()?.parse().map_err(anyhow::Error::from)?
+            }
+            "resources_location" => p.resources_location = expect_str()?.parse().map_err(anyhow::Error::from)?,
+            "resources_location_fallback" => {
+                p.resources_location_fallback = if value.is_none() {
+                    None
+                } else {
+                    Some(expect_str()?.parse().map_err(anyhow::Error::from)?)
+                }
+            }
+            other => {
+                return Err(anyhow::anyhow!(
+                    "PythonPackagingPolicy has no attribute {other:?}; known: {}",
+                    self.dir_attr().join(", ")
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where and how one resource is added (PyOxidizer's `add_*` attributes).
+#[derive(Clone, Debug)]
+struct AddSettings {
+    include: bool,
+    location: ResourceLocation,
+    location_fallback: Option<ResourceLocation>,
+    source: bool,
+    bytecode: [bool; 3],
+}
+
+impl AddSettings {
+    fn from_policy(policy: &PackagingPolicy, include: bool) -> Self {
+        Self {
+            include,
+            location: policy.resources_location.clone(),
+            location_fallback: policy.resources_location_fallback.clone(),
+            source: true,
+            bytecode: [
+                policy.bytecode_optimize_level_zero,
+                policy.bytecode_optimize_level_one,
+                policy.bytecode_optimize_level_two,
+            ],
+        }
+    }
+}
+
+/// What a resource value holds.
+#[derive(Clone, Debug)]
+pub(crate) enum ResourceData {
+    Classified(PythonResource),
+    /// An extension module of the distribution itself.
+    Distribution(ExtensionModule),
+}
+
+/// A resource and how it is added; wrapped by one Starlark type per kind
+/// (see `resource_type!`).
+#[derive(Allocative)]
+pub(crate) struct ResourceValue {
+    #[allocative(skip)]
+    pub data: ResourceData,
+    #[allocative(skip)]
+    add: Mutex<AddSettings>,
+}
+
+impl ResourceValue {
+    fn new(data: ResourceData, add: AddSettings) -> Self {
+        Self {
+            data,
+            add: Mutex::new(add),
+        }
+    }
+
+    fn add(&self) -> MutexGuard<'_, AddSettings> {
+        self.add.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The PyOxidizer type name, which `type(resource)` returns.
+    pub fn type_name(&self) -> &'static str {
+        match &self.data {
+            ResourceData::Classified(r) => r.type_name(),
+            ResourceData::Distribution(_) => "PythonExtensionModule",
+        }
+    }
+
+    fn name(&self) -> String {
+        match &self.data {
+            ResourceData::Classified(r) => match r {
+                PythonResource::PackageResource(p) => p.relative_name.clone(),
+                PythonResource::DistributionResource(d) => d.name.clone(),
+                other => other.full_name(),
+            },
+            ResourceData::Distribution(e) => e.name.clone(),
+        }
+    }
+}
+
+impl ResourceValue {
+    fn get_attr<'v>(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let add = self.add();
+        let location = |l: &ResourceLocation| heap.alloc(l.to_string());
+        Some(match attribute {
+            "name" => heap.alloc(self.name()),
+            "add_include" => Value::new_bool(add.include),
+            "add_location" => location(&add.location),
+            "add_location_fallback" => add.location_fallback.as_ref().map_or(Value::new_none(), location),
+            "add_source" => Value::new_bool(add.source),
+            "add_bytecode_optimization_level_zero" => Value::new_bool(add.bytecode[0]),
+            "add_bytecode_optimization_level_one" => Value::new_bool(add.bytecode[1]),
+            "add_bytecode_optimization_level_two" => Value::new_bool(add.bytecode[2]),
+            _ => return self.kind_attr(attribute, heap),
+        })
+    }
+
+    fn set_attr(&self, attribute: &str, value: Value<'_>) -> starlark::Result<()> {
+        let mut add = self.add();
+        let as_bool = || {
+            value
+                .unpack_bool()
+                .ok_or_else(|| anyhow::anyhow!("{}.{attribute} must be True or False", self.type_name()))
+        };
+        let as_location = || -> anyhow::Result<ResourceLocation> {
+            let text = value
+                .unpack_str()
+                .ok_or_else(|| anyhow::anyhow!("{}.{attribute} must be a string", self.type_name()))?;
+            Ok(text.parse()?)
+        };
+        match attribute {
+            "add_include" => add.include = as_bool()?,
+            "add_source" => add.source = as_bool()?,
+            "add_location" => add.location = as_location()?,
+            "add_location_fallback" => {
+                add.location_fallback = if value.is_none() { None } else { Some(as_location()?) }
+            }
+            "add_bytecode_optimization_level_zero" => add.bytecode[0] = as_bool()?,
+            "add_bytecode_optimization_level_one" => add.bytecode[1] = as_bool()?,
+            "add_bytecode_optimization_level_two" => add.bytecode[2] = as_bool()?,
+            other => {
+                return Err(anyhow::anyhow!("{} has no settable attribute {other:?}", self.type_name()).into());
+            }
+        }
+        Ok(())
+    }
+
+    fn display(&self) -> String {
+        let full = match &self.data {
+            ResourceData::Classified(r) => r.full_name(),
+            ResourceData::Distribution(e) => e.name.clone(),
+        };
+        format!("{}<name={full}>", self.type_name())
+    }
+}
+
+/// Defines the Starlark type for one kind of resource: `type(value)` must
+/// return PyOxidizer's type name, and a Starlark type name is per Rust type.
+macro_rules! resource_type {
+    ($rust:ident, $starlark:literal) => {
+        #[derive(ProvidesStaticType, NoSerialize, Allocative)]
+        pub(crate) struct $rust(pub ResourceValue);
+
+        impl fmt::Debug for $rust {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0.display())
+            }
+        }
+
+        impl fmt::Display for $rust {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0.display())
+            }
+        }
+
+        starlark_simple_value!($rust);
+
+        #[starlark_value(type = $starlark)]
+        impl<'v> StarlarkValue<'v> for $rust {
+            fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+                self.0.get_attr(attribute, heap)
+            }
+
+            fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
+                self.0.set_attr(attribute, value)
+            }
+        }
+    };
+}
+
+resource_type!(ModuleSourceValue, "PythonModuleSource");
+resource_type!(ModuleBytecodeValue, "PythonModuleBytecode");
+resource_type!(PackageResourceValue, "PythonPackageResource");
+resource_type!(DistributionResourceValue, "PythonPackageDistributionResource");
+resource_type!(ExtensionModuleValue, "PythonExtensionModule");
+resource_type!(NamespacePackageValue, "PythonNamespacePackage");
+resource_type!(FileValue, "File");
+
+impl ResourceValue {
+    /// Allocates the value with the Starlark type matching its kind.
+    fn alloc<'v>(self, heap: Heap<'v>) -> Value<'v> {
+        match &self.data {
+            ResourceData::Distribution(_) => heap.alloc(ExtensionModuleValue(self)),
+            ResourceData::Classified(r) => match r {
+                PythonResource::ModuleSource(_) => heap.alloc(ModuleSourceValue(self)),
+                PythonResource::ModuleBytecode(_) => heap.alloc(ModuleBytecodeValue(self)),
+                PythonResource::PackageResource(_) => heap.alloc(PackageResourceValue(self)),
+                PythonResource::DistributionResource(_) => heap.alloc(DistributionResourceValue(self)),
+                PythonResource::ExtensionModule(_) => heap.alloc(ExtensionModuleValue(self)),
+                PythonResource::NamespacePackage(_) => heap.alloc(NamespacePackageValue(self)),
+                PythonResource::PathExtension(_) | PythonResource::File(_) => heap.alloc(FileValue(self)),
+            },
+        }
+    }
+}
+
+impl ResourceValue {
+    /// Attributes specific to one kind of resource.
+    fn kind_attr<'v>(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let text = |s: &str| Some(heap.alloc(s));
+        match (&self.data, attribute) {
+            (ResourceData::Classified(PythonResource::ModuleSource(m)), "is_package") => {
+                Some(Value::new_bool(m.is_package))
+            }
+            (ResourceData::Classified(PythonResource::ModuleSource(m)), "source") => {
+                let bytes = m.source.read().ok()?;
+                text(&String::from_utf8_lossy(&bytes))
+            }
+            (ResourceData::Classified(PythonResource::ModuleBytecode(m)), "is_package") => {
+                Some(Value::new_bool(m.is_package))
+            }
+            (ResourceData::Classified(PythonResource::PackageResource(r)), "package") => text(&r.leaf_package),
+            (ResourceData::Classified(PythonResource::DistributionResource(r)), "package") => text(&r.package),
+            (ResourceData::Classified(PythonResource::DistributionResource(r)), "version") => text(&r.version),
+            (ResourceData::Classified(PythonResource::ExtensionModule(e)), "is_package") => {
+                Some(Value::new_bool(e.is_package))
+            }
+            (ResourceData::Classified(PythonResource::File(f)), "path") => text(&f.relative_path),
+            (ResourceData::Distribution(e), "variant") => text(&e.variant),
+            (ResourceData::Distribution(e), "is_builtin") => {
+                Some(Value::new_bool(matches!(e.kind, ExtensionKind::Builtin)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Wraps classified resources as Starlark values, applying `policy`.
+fn resource_values<'v>(
+    heap: Heap<'v>,
+    resources: Vec<PythonResource>,
+    policy: &PackagingPolicy,
+    from_distribution: bool,
+    test_packages: &[String],
+) -> Vec<Value<'v>> {
+    resources
+        .into_iter()
+        .filter(|r| !matches!(r, PythonResource::PathExtension(_)))
+        .map(|r| {
+            let include = policy.includes(&r, from_distribution, test_packages);
+            ResourceValue::new(ResourceData::Classified(r), AddSettings::from_policy(policy, include)).alloc(heap)
+        })
+        .collect()
+}
+
+/// Loads (once per evaluation) the distribution a call asks for.
+fn cached_distribution(
+    eval: &Evaluator<'_, '_, '_>,
+    key: String,
+    load: impl FnOnce(&Option<PathBuf>) -> anyhow::Result<PythonDistribution>,
+) -> anyhow::Result<Arc<PythonDistribution>> {
+    let state = ConfigState::get(eval)?;
+    if let Some(dist) = state.settings.borrow().distributions.get(&key) {
+        return Ok(dist.clone());
+    }
+    let python = state.settings.borrow().python.clone();
+    let dist = Arc::new(load(&python)?);
+    state.settings.borrow_mut().distributions.insert(key, dist.clone());
+    Ok(dist)
+}
+
+#[starlark_module]
+pub(crate) fn python_globals(builder: &mut GlobalsBuilder) {
+    /// The default distribution: the host CPython (flavor "host"), which needs no network.
+    fn default_python_distribution<'v>(
+        #[starlark(default = "host")] flavor: &str,
+        #[starlark(default = NoneOr::None)] build_target: NoneOr<&str>,
+        #[starlark(require = named, default = NoneOr::None)] python_version: NoneOr<&str>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<DistributionValue> {
+        if let Some(target) = build_target.into_option()
+            && target != crate::HOST_TRIPLE
+        {
+            return Err(DialectError::NotSupported(format!(
+                "default_python_distribution(build_target={target:?}): cross builds need PythonDistribution(local_path=...)"
+            ))
+            .into());
+        }
+        let version = python_version.into_option().map(str::to_string);
+        match flavor {
+            "host" => {
+                let key = format!("host:{version:?}");
+                let dist = cached_distribution(eval, key, |python| {
+                    let exe = host::find_interpreter(python.as_deref(), version.as_deref());
+                    Ok(host::read_host(&exe, version.as_deref())?)
+                })?;
+                Ok(DistributionValue(dist))
+            }
+            "standalone" | "standalone_static" | "standalone_dynamic" => Err(anyhow::anyhow!(
+                "default_python_distribution(flavor={flavor:?}) would download from the internet; pass a local archive with PythonDistribution(local_path=\"…\", sha256=\"…\"), or use flavor=\"host\""
+            )),
+            other => Err(anyhow::anyhow!(
+                "unknown distribution flavor {other:?}; expected \"host\" or \"standalone\""
+            )),
+        }
+    }
+
+    /// A python-build-standalone archive from `local_path` or `url` (with `sha256`).
+    fn PythonDistribution<'v>(
+        #[starlark(default = NoneOr::None)] sha256: NoneOr<&str>,
+        #[starlark(default = NoneOr::None)] local_path: NoneOr<&str>,
+        #[starlark(default = NoneOr::None)] url: NoneOr<&str>,
+        #[starlark(default = "standalone")] flavor: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<DistributionValue> {
+        if flavor != "standalone" {
+            anyhow::bail!("PythonDistribution(flavor={flavor:?}): only \"standalone\" archives are supported");
+        }
+        let sha256 = sha256.into_option().map(str::to_string);
+        let cache = crate::cache::cache_dir();
+        let dist = match (local_path.into_option(), url.into_option()) {
+            (Some(path), None) => {
+                let path = config_relative(eval, path)?;
+                cached_distribution(eval, format!("pbs:{}", path.display()), |_| {
+                    Ok(pbs::open_archive(&path, sha256.as_deref(), &cache)?)
+                })?
+            }
+            (None, Some(url)) => {
+                let sha256 = sha256.ok_or(pbs::PbsError::UrlWithoutSha256)?;
+                cached_distribution(eval, format!("url:{url}"), |_| Ok(pbs::open_url(url, &sha256, &cache)?))?
+            }
+            (Some(_), Some(_)) => anyhow::bail!("PythonDistribution takes local_path=... or url=..., not both"),
+            (None, None) => anyhow::bail!("PythonDistribution needs local_path=... or url=... (with sha256=...)"),
+        };
+        Ok(DistributionValue(dist))
+    }
+}
+
+#[starlark_module]
+fn distribution_methods(builder: &mut MethodsBuilder) {
+    /// Every resource of the standard library plus the extension modules,
+    /// with `add_include` set by the default packaging policy.
+    fn python_resources<'v>(this: &DistributionValue, heap: Heap<'v>) -> anyhow::Result<Vec<Value<'v>>> {
+        let dist = &this.0;
+        let policy = PackagingPolicy::default();
+        let resources = scan::scan_directory(&dist.stdlib_dir, &dist.suffixes)?
+            .into_iter()
+            // Files outside packages in the stdlib directory are site-packages,
+            // lib-dynload and config directories: not the standard library.
+            .filter(|r| !matches!(r, PythonResource::File(_)))
+            .collect();
+        let mut values = resource_values(heap, resources, &policy, true, &dist.stdlib_test_packages);
+        for variants in dist.extension_modules.values() {
+            if let Some(module) = variants.first() {
+                let include = policy.keeps_extension(module);
+                values.push(
+                    ResourceValue::new(
+                        ResourceData::Distribution(module.clone()),
+                        AddSettings::from_policy(&policy, include),
+                    )
+                    .alloc(heap),
+                );
+            }
+        }
+        Ok(values)
+    }
+
+    /// Runs `pip install --target` with the distribution's interpreter and
+    /// returns the installed resources.
+    fn pip_install<'v>(
+        this: &DistributionValue,
+        #[starlark(require = pos)] args: UnpackListOrTuple<String>,
+        #[starlark(default = UnpackDictEntries::default())] extra_envs: UnpackDictEntries<String, String>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<Vec<Value<'v>>> {
+        let dist = &this.0;
+        let python = dist.require_interpreter()?.clone();
+        let target = {
+            let state = ConfigState::get(eval)?;
+            let mut settings = state.settings.borrow_mut();
+            settings.build_path_used = true;
+            settings.pip_installs += 1;
+            settings
+                .build_path
+                .join("pip")
+                .join(format!("install-{}", settings.pip_installs))
+        };
+        let envs: BTreeMap<String, String> = extra_envs.entries.into_iter().collect();
+        pip::pip_install(&python, &args.items, &envs, &target)?;
+        let resources = scan::scan_directory(&target, &dist.suffixes)?;
+        Ok(resource_values(
+            eval.heap(),
+            resources,
+            &PackagingPolicy::default(),
+            false,
+            &[],
+        ))
+    }
+
+    /// The resources of `packages` found under the directory `path`.
+    fn read_package_root<'v>(
+        this: &DistributionValue,
+        #[starlark(require = pos)] path: &str,
+        #[starlark(require = pos)] packages: UnpackListOrTuple<String>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<Vec<Value<'v>>> {
+        let root = config_relative(eval, path)?;
+        let resources = scan::scan_directory(&root, &this.0.suffixes)?
+            .into_iter()
+            .filter(|r| {
+                let top = r.full_name();
+                let top = top.split(['.', ':', '/']).next().unwrap_or_default().to_string();
+                packages.items.iter().any(|p| p == &top)
+            })
+            .collect();
+        Ok(resource_values(
+            eval.heap(),
+            resources,
+            &PackagingPolicy::default(),
+            false,
+            &[],
+        ))
+    }
+
+    /// The resources installed in a virtualenv's site-packages.
+    fn read_virtualenv<'v>(
+        this: &DistributionValue,
+        #[starlark(require = pos)] path: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<Vec<Value<'v>>> {
+        let venv = config_relative(eval, path)?;
+        let site_packages = scan::find_site_packages(&venv)?;
+        let resources = scan::scan_directory(&site_packages, &this.0.suffixes)?;
+        Ok(resource_values(
+            eval.heap(),
+            resources,
+            &PackagingPolicy::default(),
+            false,
+            &[],
+        ))
+    }
+
+    /// A packaging policy with PyOxidizer's defaults.
+    fn make_python_packaging_policy(this: &DistributionValue) -> anyhow::Result<PolicyValue> {
+        let _ = this;
+        Ok(PolicyValue::default())
+    }
+
+    /// Not supported yet: executables arrive with the embedding work.
+    fn to_python_executable<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(args)] _args: UnpackListOrTuple<Value<'v>>,
+        #[starlark(kwargs)] _kwargs: Value<'v>,
+    ) -> anyhow::Result<Value<'v>> {
+        Err(DialectError::NotSupported("PythonDistribution.to_python_executable".into()).into())
+    }
+
+    fn make_python_interpreter_config<'v>(#[starlark(this)] _this: Value<'v>) -> anyhow::Result<Value<'v>> {
+        Err(DialectError::NotSupported("PythonDistribution.make_python_interpreter_config".into()).into())
+    }
+}

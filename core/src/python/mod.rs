@@ -1,0 +1,21 @@
+//! Python distributions and the resources an application brings.
+//!
+//! - [`distribution`]: one model for every source of CPython (host install,
+//!   python-build-standalone archive): version, ABI, triple, stdlib, extension
+//!   modules with their variants, link libraries and license annotations.
+//! - [`host`] and [`pbs`] fill that model from the two sources.
+//! - [`resources`]: typed resources (module source, bytecode, package data,
+//!   distribution metadata, extension modules, …) and how files map to them.
+//! - [`scan`] and [`wheel`] produce resources from directories and `.whl` files.
+//! - [`bytecode`]: compiles sources with the distribution's own interpreter.
+//! - [`policy`]: which resources a build includes.
+
+pub mod bytecode;
+pub mod distribution;
+pub mod host;
+pub mod pbs;
+pub mod pip;
+pub mod policy;
+pub mod resources;
+pub mod scan;
+pub mod wheel;

@@ -1,0 +1,74 @@
+//! `pip install --target`, run with a distribution's own interpreter.
+//!
+//! oxdist never imports pip: it runs the interpreter as a child process so
+//! that the packages resolved are the ones for that Python. `--no-index`
+//! and `--find-links` in `args` pass straight through for offline builds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why `pip install` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipError {
+    #[error("cannot run {}: {message}", python.display())]
+    Run { python: PathBuf, message: String },
+    #[error("pip install {args} failed (exit {code}); pip said:\n{output}")]
+    Failed { args: String, code: i32, output: String },
+    #[error("cannot prepare {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Installs `args` into `target` (emptied first) with `python -m pip`.
+pub fn pip_install(
+    python: &Path,
+    args: &[String],
+    extra_envs: &BTreeMap<String, String>,
+    target: &Path,
+) -> Result<(), PipError> {
+    if target.exists() {
+        std::fs::remove_dir_all(target).map_err(|source| PipError::Io {
+            path: target.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::create_dir_all(target).map_err(|source| PipError::Io {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    let output = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-compile",
+            "--target",
+        ])
+        .arg(target)
+        .args(args)
+        .envs(extra_envs)
+        // Lets setup scripts know they run for oxdist (PyOxidizer set PYOXIDIZER=1).
+        .env("OXDIST", "1")
+        .env("PYOXIDIZER", "1")
+        .env_remove("PIP_USER")
+        .output()
+        .map_err(|e| PipError::Run {
+            python: python.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    if !output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        // The end of pip's output says what went wrong; keep it readable.
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        return Err(PipError::Failed {
+            args: args.join(" "),
+            code: output.status.code().unwrap_or(-1),
+            output: tail,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! `PythonPackagingPolicy`: which resources a build includes, and where.
+//!
+//! Names and defaults follow PyOxidizer's documentation. The extension
+//! module filter decides which of the distribution's extension modules are
+//! kept; the other settings decide which classified resources are included
+//! and where they are placed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::distribution::{ExtensionModule, PythonDistribution};
+use super::resources::PythonResource;
+
+/// Why a policy setting was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(
+        "unknown extension_module_filter {0:?}; expected all, minimal, no-libraries or no-copyleft (no-gpl is an alias)"
+    )]
+    Filter(String),
+    #[error("invalid resources location {0:?}; expected \"in-memory\" or \"filesystem-relative:PREFIX\"")]
+    Location(String),
+}
+
+/// Which distribution extension modules to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtensionModuleFilter {
+    /// Every extension module.
+    All,
+    /// Only those needed to start the interpreter.
+    Minimal,
+    /// Only those that link no library beyond the operating system's.
+    NoLibraries,
+    /// Drop those linking copyleft-licensed libraries. A module linking
+    /// libraries without license annotations is dropped too: unknown is not
+    /// assumed to be permissive.
+    NoCopyleft,
+}
+
+impl FromStr for ExtensionModuleFilter {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(Self::All),
+            "minimal" => Ok(Self::Minimal),
+            "no-libraries" => Ok(Self::NoLibraries),
+            "no-copyleft" | "no-gpl" => Ok(Self::NoCopyleft),
+            other => Err(PolicyError::Filter(other.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for ExtensionModuleFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::All => "all",
+            Self::Minimal => "minimal",
+            Self::NoLibraries => "no-libraries",
+            Self::NoCopyleft => "no-copyleft",
+        })
+    }
+}
+
+/// Where a resource is placed in the built application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ResourceLocation {
+    /// Inside the executable, imported from memory.
+    InMemory,
+    /// In files beside the executable, under this relative prefix.
+    FilesystemRelative(String),
+}
+
+impl FromStr for ResourceLocation {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "in-memory" {
+            return Ok(Self::InMemory);
+        }
+        match s.strip_prefix("filesystem-relative:") {
+            Some(prefix) if !prefix.starts_with('/') && !prefix.split('/').any(|c| c == "..") => {
+                Ok(Self::FilesystemRelative(prefix.to_string()))
+            }
+            _ => Err(PolicyError::Location(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for ResourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InMemory => f.write_str("in-memory"),
+            Self::FilesystemRelative(prefix) => write!(f, "filesystem-relative:{prefix}"),
+        }
+    }
+}
+
+/// The packaging policy; [`Default`] gives PyOxidizer's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PackagingPolicy {
+    pub extension_module_filter: ExtensionModuleFilter,
+    pub include_distribution_sources: bool,
+    pub include_distribution_resources: bool,
+    pub include_non_distribution_sources: bool,
+    pub include_test: bool,
+    pub include_classified_resources: bool,
+    pub include_file_resources: bool,
+    pub resources_location: ResourceLocation,
+    pub resources_location_fallback: Option<ResourceLocation>,
+    pub bytecode_optimize_level_zero: bool,
+    pub bytecode_optimize_level_one: bool,
+    pub bytecode_optimize_level_two: bool,
+    pub allow_files: bool,
+}
+
+impl Default for PackagingPolicy {
+    fn default() -> Self {
+        Self {
+            extension_module_filter: ExtensionModuleFilter::All,
+            include_distribution_sources: true,
+            include_distribution_resources: false,
+            include_non_distribution_sources: true,
+            include_test: false,
+            include_classified_resources: true,
+            include_file_resources: false,
+            resources_location: ResourceLocation::InMemory,
+            resources_location_fallback: None,
+            bytecode_optimize_level_zero: true,
+            bytecode_optimize_level_one: false,
+            bytecode_optimize_level_two: false,
+            allow_files: false,
+        }
+    }
+}
+
+impl PackagingPolicy {
+    /// The extension modules this policy keeps, one variant each (the first
+    /// variant the distribution lists), in name order.
+    pub fn select_extension_modules<'a>(&self, dist: &'a PythonDistribution) -> Vec<&'a ExtensionModule> {
+        dist.extension_modules
+            .values()
+            .filter_map(|variants| variants.first())
+            .filter(|module| self.keeps_extension(module))
+            .collect()
+    }
+
+    /// Whether the extension module filter keeps `module`.
+    pub fn keeps_extension(&self, module: &ExtensionModule) -> bool {
+        match self.extension_module_filter {
+            ExtensionModuleFilter::All => true,
+            ExtensionModuleFilter::Minimal => module.required,
+            ExtensionModuleFilter::NoLibraries => !module.links_libraries(),
+            ExtensionModuleFilter::NoCopyleft => {
+                if !module.links_libraries() {
+                    return true;
+                }
+                match &module.licenses {
+                    None => false,
+                    Some(annotation) => !annotation.spdx_ids.iter().any(|id| is_copyleft(id)),
+                }
+            }
+        }
+    }
+
+    /// Whether a classified resource from a distribution's standard library
+    /// (`from_distribution`) or from the application is included.
+    pub fn includes(&self, resource: &PythonResource, from_distribution: bool, test_packages: &[String]) -> bool {
+        if !self.include_test && is_test_resource(resource, test_packages) {
+            return false;
+        }
+        match resource {
+            PythonResource::ModuleSource(_)
+            | PythonResource::ModuleBytecode(_)
+            | PythonResource::NamespacePackage(_) => {
+                if from_distribution {
+                    self.include_distribution_sources
+                } else {
+                    self.include_non_distribution_sources
+                }
+            }
+            PythonResource::PackageResource(_) | PythonResource::DistributionResource(_) => {
+                !from_distribution || self.include_distribution_resources
+            }
+            PythonResource::ExtensionModule(_) => self.include_classified_resources,
+            PythonResource::File(_) => self.include_file_resources,
+            // `.pth` files are reported, never included: nothing would execute them.
+            PythonResource::PathExtension(_) => false,
+        }
+    }
+}
+
+/// Whether an SPDX license identifier is copyleft, including the families the
+/// `spdx` crate's `is_copyleft` does not flag (weak copyleft such as MPL and
+/// EPL, and Sleepycat).
+pub fn is_copyleft(id: &str) -> bool {
+    let base = id.trim_end_matches('+');
+    if let Some(license) = spdx::license_id(base) {
+        if license.is_copyleft() {
+            return true;
+        }
+    }
+    const EXTRA: [&str; 8] = ["GPL-", "LGPL-", "AGPL-", "MPL-", "EPL-", "EUPL-", "CDDL-", "Sleepycat"];
+    EXTRA.iter().any(|prefix| base.starts_with(prefix))
+}
+
+/// Whether a resource belongs to a test package (`test`, `tests`, the
+/// distribution's test packages, or anything below them).
+fn is_test_resource(resource: &PythonResource, test_packages: &[String]) -> bool {
+    let module = match resource {
+        PythonResource::ModuleSource(m) => &m.name,
+        PythonResource::ModuleBytecode(m) => &m.name,
+        PythonResource::ExtensionModule(e) => &e.name,
+        PythonResource::PackageResource(r) => &r.leaf_package,
+        PythonResource::NamespacePackage(n) => n,
+        _ => return false,
+    };
+    let in_package = |package: &str| module == package || module.starts_with(&format!("{package}."));
+    test_packages.iter().any(|p| in_package(p))
+        || module
+            .split('.')
+            .any(|part| part == "test" || part == "tests" || part == "idle_test")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_and_alias() {
+        assert_eq!(
+            "no-gpl".parse::<ExtensionModuleFilter>().unwrap(),
+            ExtensionModuleFilter::NoCopyleft
+        );
+        assert!("none".parse::<ExtensionModuleFilter>().is_err());
+        assert_eq!(
+            "filesystem-relative:lib".parse::<ResourceLocation>().unwrap(),
+            ResourceLocation::FilesystemRelative("lib".into())
+        );
+        assert!("filesystem-relative:../x".parse::<ResourceLocation>().is_err());
+    }
+
+    #[test]
+    fn copyleft_families() {
+        for id in [
+            "GPL-3.0-or-later",
+            "GPL-3.0+",
+            "LGPL-2.1-only",
+            "MPL-2.0",
+            "EPL-2.0",
+            "Sleepycat",
+            "AGPL-3.0-only",
+        ] {
+            assert!(is_copyleft(id), "{id}");
+        }
+        for id in [
+            "MIT",
+            "Apache-2.0",
+            "BSD-3-Clause",
+            "Python-2.0",
+            "X11",
+            "TCL",
+            "bzip2-1.0.6",
+        ] {
+            assert!(!is_copyleft(id), "{id}");
+        }
+    }
+}
