@@ -19,6 +19,12 @@ missing=()
 for entry in "${oracles[@]}"; do
   command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry##*:}")
 done
+# Debian's CPython with its static (and PIC) libpython: the distribution tests
+# read it as a second host interpreter.
+[ -f /usr/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11-pic.a ] || missing+=("python3.11-dev")
+# pip for the machine's python3 (tests download pinned wheels from PyPI).
+python3 -m pip --version >/dev/null 2>&1 || missing+=("python3-pip")
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

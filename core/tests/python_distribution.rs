@@ -655,3 +655,34 @@ fn find_resources_cli_on_a_wheel() {
     p.run(&["find-resources", "/nonexistent/dir"])
         .fails_with(4, &["/nonexistent/dir"]);
 }
+
+#[test]
+fn starlark_interpreter_config() {
+    let p = Project::new();
+    p.config(
+        r#"
+config = default_python_distribution().make_python_interpreter_config()
+print("defaults %s %s %s %s" % (config.run_module, config.filesystem_importer, config.sys_paths, config.terminfo_resolution))
+config.run_module = "pyflakes"
+config.sys_paths = ["$ORIGIN/lib"]
+config.utf8_mode = True
+config.bytecode_optimization_level = 2
+print("set %s %s %s %s" % (config.run_module, config.sys_paths, config.utf8_mode, config.bytecode_optimization_level))
+print(config)
+register_target("t", lambda: None)
+"#,
+    );
+    let run = p.run(&["build"]).ok();
+    assert!(run.stderr.contains("defaults None False [] dynamic"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(r#"set pyflakes ["$ORIGIN/lib"] True 2"#),
+        "{}",
+        run.stderr
+    );
+    p.config("c = default_python_distribution().make_python_interpreter_config()\nc.run_modul = \"x\"\n");
+    p.run(&["build"])
+        .fails_with(3, &["no field \"run_modul\"", "run_module"]);
+    p.config("c = default_python_distribution().make_python_interpreter_config()\nc.sys_paths = \"lib\"\n");
+    p.run(&["build"])
+        .fails_with(3, &["sys_paths must be a list of strings, not string"]);
+}

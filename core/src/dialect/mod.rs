@@ -11,6 +11,7 @@
 
 mod file_manifest;
 mod globals;
+mod interpreter_config;
 mod python;
 mod state;
 

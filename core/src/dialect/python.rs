@@ -20,6 +20,7 @@ use starlark::values::{Heap, NoSerialize, StarlarkValue, Value, starlark_value};
 
 use super::DialectError;
 use super::file_manifest::config_relative;
+use super::interpreter_config::InterpreterConfigValue;
 use super::state::ConfigState;
 use crate::python::distribution::{ExtensionKind, ExtensionModule, PythonDistribution};
 use crate::python::policy::{PackagingPolicy, ResourceLocation};
@@ -635,7 +636,9 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         Err(DialectError::NotSupported("PythonDistribution.to_python_executable".into()).into())
     }
 
-    fn make_python_interpreter_config<'v>(#[starlark(this)] _this: Value<'v>) -> anyhow::Result<Value<'v>> {
-        Err(DialectError::NotSupported("PythonDistribution.make_python_interpreter_config".into()).into())
+    /// An interpreter configuration with PyOxidizer's defaults.
+    fn make_python_interpreter_config(this: &DistributionValue) -> anyhow::Result<InterpreterConfigValue> {
+        let _ = this;
+        Ok(InterpreterConfigValue::default())
     }
 }

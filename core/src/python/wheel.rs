@@ -371,12 +371,7 @@ fn check_member_name(name: &str) -> Result<(), &'static str> {
 
 /// Verifies `RECORD` against the members: every member is listed (except
 /// RECORD and its signatures), every listed file exists, hashes and sizes match.
-fn verify_record(
-    wheel: &Path,
-    record_name: &str,
-    record: &str,
-    members: &HashMap<String, (Arc<Vec<u8>>, bool)>,
-) -> Result<(), WheelError> {
+fn verify_record(wheel: &Path, record_name: &str, record: &str, members: &Members) -> Result<(), WheelError> {
     let signature_files = [
         record_name.to_string(),
         format!("{record_name}.jws"),
@@ -473,126 +468,41 @@ fn verify_record(
 /// and sizes match every member. See [`Wheel::resources`] for how `.data`
 /// directories are placed.
 pub fn read_wheel(path: &Path, suffixes: &PythonSuffixes) -> Result<Wheel, WheelError> {
-    let wheel = || path.to_path_buf();
     let (name, version, file_name_tags) = parse_file_name(path)?;
-    let file = fs::File::open(path).map_err(|source| WheelError::Io { wheel: wheel(), source })?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|source| WheelError::Zip { wheel: wheel(), source })?;
-
-    // The reader keeps one entry per name; two would mean two possible contents.
-    if archive.has_duplicate_names() {
-        return Err(WheelError::DuplicateNames { wheel: wheel() });
-    }
-    // Names first: nothing may be read from a wheel with an unsafe member.
-    let mut names = Vec::with_capacity(archive.len());
-    let mut unique = HashSet::new();
-    for index in 0..archive.len() {
-        let name = match archive.name_for_index(index) {
-            Some(Ok(name)) => name.into_owned(),
-            Some(Err(source)) => {
-                return Err(WheelError::Zip { wheel: wheel(), source });
-            }
-            None => {
-                return Err(WheelError::Member {
-                    wheel: wheel(),
-                    member: format!("#{index}"),
-                    reason: "no such entry".into(),
-                });
-            }
-        };
-        check_member_name(&name).map_err(|reason| WheelError::UnsafePath {
-            wheel: wheel(),
-            member: name.clone(),
-            reason,
-        })?;
-        if !unique.insert(name.trim_end_matches('/').to_string()) {
-            return Err(WheelError::DuplicateMember {
-                wheel: wheel(),
-                member: name,
-            });
-        }
-        names.push(name);
-    }
-
-    let dist_infos: BTreeSet<&str> = names
-        .iter()
-        .filter_map(|n| {
-            n.split('/')
-                .next()
-                .filter(|top| top.ends_with(".dist-info") && n.len() > top.len())
-        })
-        .collect();
-    let dist_info = match dist_infos.iter().collect::<Vec<_>>().as_slice() {
-        [one] => one.to_string(),
-        [] => {
-            return Err(WheelError::DistInfo {
-                wheel: wheel(),
-                reason: "no .dist-info directory".into(),
-            });
-        }
-        many => {
-            let list = many.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ");
-            return Err(WheelError::DistInfo {
-                wheel: wheel(),
-                reason: format!("several .dist-info directories: {list}"),
-            });
-        }
-    };
-    let dist_stem = dist_info.strip_suffix(".dist-info").expect("filtered on this suffix");
-    let dist_name = dist_stem.rsplit_once('-').map_or(dist_stem, |(n, _)| n);
-    if canonical_name(dist_name) != canonical_name(&name) {
-        let reason = format!("{dist_info} does not belong to distribution {name} named by the file name");
-        return Err(WheelError::DistInfo { wheel: wheel(), reason });
-    }
-
-    let mut members: HashMap<String, (Arc<Vec<u8>>, bool)> = HashMap::new();
-    for (index, member) in names.iter().enumerate() {
-        if member.ends_with('/') {
-            continue;
-        }
-        let member_err = |reason: String| WheelError::Member {
-            wheel: wheel(),
-            member: member.clone(),
-            reason,
-        };
-        // Header consistency: a local header whose name differs from the central
-        // directory's would show other tools different contents than we checked.
-        let options = zip::ZipReadOptions::new().enforce_header_consistency(true);
-        let mut entry = archive
-            .by_index_with_options(index, options)
-            .map_err(|e| member_err(e.to_string()))?;
-        if entry.is_symlink() {
-            return Err(WheelError::UnsafePath {
-                wheel: wheel(),
-                member: member.clone(),
-                reason: "is a symlink",
-            });
-        }
-        let mut data = Vec::with_capacity(entry.size().min(1 << 26) as usize);
-        // The zip reader checks the CRC-32 at the end, so corruption surfaces here.
-        entry.read_to_end(&mut data).map_err(|e| member_err(e.to_string()))?;
-        let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
-        members.insert(member.clone(), (Arc::new(data), executable));
-    }
+    let file = fs::File::open(path).map_err(|source| WheelError::Io {
+        wheel: path.into(),
+        source,
+    })?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|source| WheelError::Zip {
+        wheel: path.into(),
+        source,
+    })?;
+    let names = member_names(path, &archive)?;
+    let dist_info = find_dist_info(path, &names, &name)?;
+    let members = read_members(path, &mut archive, &names)?;
 
     let text = |member: &str| -> Result<String, WheelError> {
-        let (data, _) = members.get(member).ok_or_else(|| WheelError::MissingMetadata {
-            wheel: wheel(),
+        let missing = || WheelError::MissingMetadata {
+            wheel: path.into(),
             member: member.into(),
-        })?;
+        };
+        let (data, _) = members.get(member).ok_or_else(missing)?;
+        let reason = "not valid UTF-8".into();
         String::from_utf8(data.to_vec()).map_err(|_| WheelError::Member {
-            wheel: wheel(),
+            wheel: path.into(),
             member: member.into(),
-            reason: "not valid UTF-8".into(),
+            reason,
         })
     };
     let wheel_name = format!("{dist_info}/WHEEL");
     let wheel_metadata = parse_metadata(&text(&wheel_name)?);
     let wheel_version = wheel_metadata.get("Wheel-Version").unwrap_or_default();
     if wheel_version.split('.').next() != Some("1") {
+        let version = wheel_version.into();
         return Err(WheelError::UnsupportedVersion {
-            wheel: wheel(),
+            wheel: path.into(),
             member: wheel_name,
-            version: wheel_version.into(),
+            version,
         });
     }
     let root_is_purelib = wheel_metadata
@@ -605,7 +515,131 @@ pub fn read_wheel(path: &Path, suffixes: &PythonSuffixes) -> Result<Wheel, Wheel
     let record_name = format!("{dist_info}/RECORD");
     verify_record(path, &record_name, &text(&record_name)?, &members)?;
 
-    let data_prefix = format!("{dist_stem}.data/");
+    let files = place_members(path, &dist_info, members)?;
+    let resources = classify_tree(files, suffixes).map_err(|source| WheelError::Classify {
+        wheel: path.into(),
+        source,
+    })?;
+    Ok(Wheel {
+        name,
+        version,
+        tags,
+        root_is_purelib,
+        dist_info,
+        resources,
+    })
+}
+
+/// Every member name, checked: nothing may be read from a wheel with an unsafe member.
+fn member_names(wheel: &Path, archive: &zip::ZipArchive<fs::File>) -> Result<Vec<String>, WheelError> {
+    // The reader keeps one entry per name; two would mean two possible contents.
+    if archive.has_duplicate_names() {
+        return Err(WheelError::DuplicateNames { wheel: wheel.into() });
+    }
+    let mut names = Vec::with_capacity(archive.len());
+    let mut unique = HashSet::new();
+    for index in 0..archive.len() {
+        let name = match archive.name_for_index(index) {
+            Some(Ok(name)) => name.into_owned(),
+            Some(Err(source)) => {
+                return Err(WheelError::Zip {
+                    wheel: wheel.into(),
+                    source,
+                });
+            }
+            None => unreachable!("index {index} is below the archive's length"),
+        };
+        check_member_name(&name).map_err(|reason| WheelError::UnsafePath {
+            wheel: wheel.into(),
+            member: name.clone(),
+            reason,
+        })?;
+        // `pkg` and `pkg/` would be a file and a directory at one path.
+        if !unique.insert(name.trim_end_matches('/').to_string()) {
+            return Err(WheelError::DuplicateMember {
+                wheel: wheel.into(),
+                member: name,
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// The single top-level `.dist-info` directory, which must belong to `name`.
+fn find_dist_info(wheel: &Path, names: &[String], name: &str) -> Result<String, WheelError> {
+    let found: BTreeSet<&str> = names
+        .iter()
+        .filter_map(|n| {
+            n.split('/')
+                .next()
+                .filter(|top| top.ends_with(".dist-info") && n.len() > top.len())
+        })
+        .collect();
+    let err = |reason: String| WheelError::DistInfo {
+        wheel: wheel.into(),
+        reason,
+    };
+    let dist_info = match found.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => one.to_string(),
+        [] => return Err(err("no .dist-info directory".into())),
+        many => return Err(err(format!("several .dist-info directories: {}", many.join(", ")))),
+    };
+    let stem = dist_info.strip_suffix(".dist-info").expect("filtered on this suffix");
+    let dist_name = stem.rsplit_once('-').map_or(stem, |(n, _)| n);
+    if canonical_name(dist_name) != canonical_name(name) {
+        return Err(err(format!(
+            "{dist_info} does not belong to distribution {name} named by the file name"
+        )));
+    }
+    Ok(dist_info)
+}
+
+/// Member bytes and executable bits, by name (directory entries skipped).
+type Members = HashMap<String, (Arc<Vec<u8>>, bool)>;
+
+fn read_members(
+    wheel: &Path,
+    archive: &mut zip::ZipArchive<fs::File>,
+    names: &[String],
+) -> Result<Members, WheelError> {
+    let mut members = Members::new();
+    for (index, member) in names.iter().enumerate() {
+        if member.ends_with('/') {
+            continue;
+        }
+        let member_err = |reason: String| WheelError::Member {
+            wheel: wheel.into(),
+            member: member.clone(),
+            reason,
+        };
+        // Header consistency: a local header whose name differs from the central
+        // directory's would show other tools different contents than we checked.
+        let options = zip::ZipReadOptions::new().enforce_header_consistency(true);
+        let mut entry = archive
+            .by_index_with_options(index, options)
+            .map_err(|e| member_err(e.to_string()))?;
+        if entry.is_symlink() {
+            let reason = "is a symlink";
+            return Err(WheelError::UnsafePath {
+                wheel: wheel.into(),
+                member: member.clone(),
+                reason,
+            });
+        }
+        let mut data = Vec::with_capacity(entry.size().min(1 << 26) as usize);
+        // The zip reader checks the CRC-32 at the end, so corruption surfaces here.
+        entry.read_to_end(&mut data).map_err(|e| member_err(e.to_string()))?;
+        let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
+        members.insert(member.clone(), (Arc::new(data), executable));
+    }
+    Ok(members)
+}
+
+/// Where each member sits below the import root, as [`classify_tree`] input.
+fn place_members(wheel: &Path, dist_info: &str, members: Members) -> Result<Vec<TreeFile>, WheelError> {
+    let stem = dist_info.strip_suffix(".dist-info").expect("a .dist-info name");
+    let data_prefix = format!("{stem}.data/");
     let mut files: Vec<TreeFile> = Vec::with_capacity(members.len());
     for (member, (data, executable)) in members {
         let relative = match member.strip_prefix(&data_prefix) {
@@ -617,24 +651,16 @@ pub fn read_wheel(path: &Path, suffixes: &PythonSuffixes) -> Result<Wheel, Wheel
                 other => {
                     let scheme = other.map_or(rest, |(scheme, _)| scheme).to_string();
                     return Err(WheelError::UnknownDataScheme {
-                        wheel: wheel(),
+                        wheel: wheel.into(),
                         member,
                         scheme,
                     });
                 }
             },
         };
-        files.push((relative, FileData::Memory(data), path.join(&member), executable));
+        files.push((relative, FileData::Memory(data), wheel.join(&member), executable));
     }
-    let resources = classify_tree(files, suffixes).map_err(|source| WheelError::Classify { wheel: wheel(), source })?;
-    Ok(Wheel {
-        name,
-        version,
-        tags,
-        root_is_purelib,
-        dist_info,
-        resources,
-    })
+    Ok(files)
 }
 
 /// Parses `entry_points.txt`: `[group]` sections of `name = value` lines,
