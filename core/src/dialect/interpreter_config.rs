@@ -42,8 +42,11 @@ impl FieldType {
     }
 }
 
+/// A field: its name, type and default.
+type Field = (&'static str, FieldType, fn() -> Json);
+
 /// Fields, their types and defaults (as PyOxidizer documents them).
-const FIELDS: &[(&str, FieldType, fn() -> Json)] = &[
+const FIELDS: &[Field] = &[
     ("allocator_backend", FieldType::Str, || Json::from("default")),
     ("argvb", FieldType::Bool, || Json::from(false)),
     ("buffered_stdio", FieldType::OptBool, || Json::Null),
