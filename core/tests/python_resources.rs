@@ -5,13 +5,15 @@
 //! output rather than skip, so a green run always means the real wheels were
 //! checked.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
+use common::fetch_wheel;
 use oxdist::python::resources::{PythonResource, PythonSuffixes};
 use oxdist::python::scan::{classify_tree, find_site_packages, scan_directory};
 use oxdist::python::wheel::{WheelError, parse_entry_points, read_wheel};
@@ -21,65 +23,8 @@ fn suffixes() -> PythonSuffixes {
     PythonSuffixes::for_unix("3.11", "x86_64-linux-gnu")
 }
 
-fn wheel_cache() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data/wheels")
-}
-
-/// Serializes downloads within this test binary; the temp-dir-then-rename
-/// below keeps concurrent test processes from seeing half-written files.
-static DOWNLOAD: Mutex<()> = Mutex::new(());
-
-/// The cached wheel whose lowercase file name starts with `prefix` and
-/// contains every one of `markers`, downloading `spec` with pip if missing.
-fn fetch_wheel(spec: &str, prefix: &str, markers: &[&str], extra_args: &[&str]) -> PathBuf {
-    let cache = wheel_cache();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(prefix) && name.ends_with(".whl") && markers.iter().all(|m| name.contains(m))
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = find(&cache) {
-        return path;
-    }
-    fs::create_dir_all(&cache).unwrap();
-    let staging = tempfile::tempdir_in(&cache).unwrap();
-    let output = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary=:all:",
-        ])
-        .args(extra_args)
-        .arg("--dest")
-        .arg(staging.path())
-        .arg(spec)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
-    assert!(
-        output.status.success(),
-        "downloading {spec} with pip failed (these tests need PyPI access):\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no matching wheel for {spec}"));
-    let target = cache.join(downloaded.file_name().unwrap());
-    fs::rename(&downloaded, &target).unwrap();
-    target
-}
-
 fn pyflakes() -> PathBuf {
-    fetch_wheel("pyflakes==3.2.0", "pyflakes-3.2.0-", &[], &[])
+    common::pyflakes_wheel()
 }
 
 fn tqdm() -> PathBuf {

@@ -10,7 +10,7 @@
 //! Classification is purely a function of a path relative to an import root
 //! (a site-packages directory, a package root, the inside of a wheel) and the
 //! distribution's suffixes ([`PythonSuffixes`]); scanning code walks files and
-//! calls [`classify_path`].
+//! calls [`classify_path`](super::scan::classify_path).
 
 use std::path::PathBuf;
 

@@ -1,0 +1,168 @@
+# oxdist bytecode worker.
+#
+# Started by oxdist (core/src/python/bytecode.rs, which documents the protocol)
+# as `python -I -S -E -B -c <this file>`, or, for CPython < 3.11, as
+# `python -s -S -B -c <this file>` with PYTHONHASHSEED=0 and no other PYTHON*
+# variables. It compiles Python source to marshalled code objects for as long
+# as stdin stays open. Keep PROTOCOL in step with bytecode.rs.
+#
+# This file is run by whatever interpreter the distribution ships, so it stays
+# parseable by Python 2.7 (so that old interpreters fail with our message, not
+# a SyntaxError) and works on every Python 3 from 3.7 on: no f-strings,
+# keyword-only arguments, walrus operators, ...
+import sys
+
+EXIT_UNSUPPORTED = 3
+
+if sys.version_info < (3, 7):
+    sys.stderr.write(
+        "hash-based .pyc files (PEP 552) need Python 3.7 or newer; this is Python %s\n"
+        % sys.version.split()[0]
+    )
+    sys.exit(EXIT_UNSUPPORTED)
+
+# Without -I, `-c` puts the current directory first on sys.path: a stray
+# importlib.py or warnings.py there must not be imported into the worker.
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+
+import os
+import marshal
+import warnings
+import importlib.util
+
+PROTOCOL = 1
+HELLO_MAGIC = b"OXBC"
+OP_COMPILE = 0x43  # "C"
+STATUS_OK = 0
+STATUS_SYNTAX = 1
+STATUS_ERROR = 2
+STATUS_RETIRE = 0x80
+# Inputs bytes(range(n)) whose importlib.util.source_hash the hello reports, so
+# that oxdist can check its own implementation of the hash against ours.
+HASH_VECTOR_LENGTHS = (0, 1, 7, 8, 9, 15, 16, 17, 64, 200)
+
+# Why the worker watches these strings: marshal writes a str as TYPE_INTERNED
+# or TYPE_UNICODE/TYPE_SHORT_ASCII depending on whether that very object is
+# interned. Freshly created strings start un-interned, but one-character latin-1
+# strings are process-wide singletons, and CPython < 3.13 interns one the first
+# time any module uses it as an identifier (e.g. `ä = 1`) and never un-interns
+# it. After that, every later module holding the constant "ä" would marshal
+# differently than in a fresh process, so the output would depend on which
+# files this worker compiled before. The singletons that matter are those the
+# compiler does not intern by itself whenever they appear as constants (it does
+# intern constants made only of [A-Za-z0-9_]). When one of them changes state,
+# the worker answers the request that caused it (that answer is what a fresh
+# process gives: compile interned it itself) and then exits with STATUS_RETIRE
+# set; oxdist starts a fresh worker and re-sends anything still in flight.
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+WATCHED = tuple(chr(i) for i in range(256) if chr(i) not in _NAME_CHARS)
+
+
+def read_exact(fd, n):
+    """n bytes from fd, or None at end of file.
+
+    os.read, not sys.stdin.buffer: the worker never reads ahead of the request
+    it is serving, so nothing is lost in a Python-side buffer if it exits."""
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def hello():
+    v = sys.version_info
+    source_hash = getattr(importlib.util, "source_hash", None)
+    lines = [
+        str(PROTOCOL),
+        "%d.%d.%d.%s.%d" % (v[0], v[1], v[2], v[3], v[4]),
+        importlib.util.MAGIC_NUMBER.hex(),
+        sys.implementation.cache_tag or "",
+        sys.implementation.name,
+    ]
+    for n in HASH_VECTOR_LENGTHS:
+        if source_hash is None:
+            lines.append("%d:-" % n)
+        else:
+            lines.append("%d:%s" % (n, source_hash(bytes(range(n))).hex()))
+    payload = "\n".join(lines).encode("utf-8")
+    return HELLO_MAGIC + len(payload).to_bytes(4, "little") + payload
+
+
+def compile_one(source, filename, optimize):
+    try:
+        code = compile(source, filename, "exec", 0, True, optimize)
+    except SyntaxError as e:  # also IndentationError, TabError
+        message = e.msg if e.msg else str(e)
+        if type(e) is not SyntaxError:
+            message = "%s: %s" % (type(e).__name__, message)
+        lineno = e.lineno if isinstance(e.lineno, int) and e.lineno > 0 else 0
+        payload = lineno.to_bytes(4, "little") + message.encode("utf-8", "backslashreplace")
+        return STATUS_SYNTAX, payload
+    except Exception as e:  # ValueError (NUL bytes before 3.12), RecursionError, MemoryError
+        message = "%s: %s" % (type(e).__name__, e)
+        return STATUS_ERROR, message.encode("utf-8", "backslashreplace")
+    # marshal sets FLAG_REF on an object iff its reference count is above one
+    # while it is written. For the top-level code object that count is an
+    # artefact of the caller: importlib and py_compile hold it in a variable
+    # and pass it on, so .pyc files in __pycache__ start with 0xe3 (code|REF);
+    # `marshal.dumps(compile(...))` gives 0x63. A second strong reference makes
+    # the count at least two on every interpreter, including ones that pass
+    # arguments as borrowed references, so we always match importlib.
+    keep = code
+    data = marshal.dumps(code)
+    del keep
+    return STATUS_OK, data
+
+
+def serve(inp, out):
+    baseline = marshal.dumps(WATCHED)
+    while True:
+        head = read_exact(inp, 10)
+        if head is None:
+            return 0
+        op = head[0]
+        optimize = head[1]
+        name_len = int.from_bytes(head[2:6], "little")
+        source_len = int.from_bytes(head[6:10], "little")
+        if op != OP_COMPILE or optimize > 2:
+            sys.stderr.write("oxdist bytecode worker: bad request header %r\n" % (head,))
+            return 2
+        name = read_exact(inp, name_len)
+        source = read_exact(inp, source_len)
+        if name is None or source is None:
+            return 0
+        status, payload = compile_one(source, name.decode("utf-8", "surrogateescape"), optimize)
+        # Checked after failures too: the parser interns identifiers before it
+        # finds the error.
+        if marshal.dumps(WATCHED) != baseline:
+            status |= STATUS_RETIRE
+        write_all(out, bytes((status,)) + len(payload).to_bytes(4, "little") + payload)
+        if status & STATUS_RETIRE:
+            return 0
+
+
+def main():
+    # Compiler warnings (SyntaxWarning, DeprecationWarning for bad escapes) do
+    # not change the bytecode; ignoring them keeps stderr for real failures.
+    warnings.simplefilter("ignore")
+    # Private copies of the pipes; fd 1 then points at stderr, so that nothing
+    # printed by accident can corrupt the protocol stream.
+    inp = os.dup(0)
+    out = os.dup(1)
+    os.dup2(2, 1)
+    write_all(out, hello())
+    return serve(inp, out)
+
+
+sys.exit(main())
