@@ -611,6 +611,7 @@ fn starlark_read_package_root_and_virtualenv() {
         .join("site-packages");
     std::fs::create_dir_all(site.join("vpkg")).unwrap();
     std::fs::write(site.join("vpkg/__init__.py"), "").unwrap();
+    std::fs::write(site.join("extra.pth"), "import os\n").unwrap();
     p.config(
         r#"
 dist = default_python_distribution()
@@ -630,6 +631,11 @@ register_target("t", lambda: None)
         run.stderr
     );
     assert!(run.stderr.contains(r#"venv ["vpkg"]"#), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("extra.pth is a .pth file; it is not executed"),
+        "{}",
+        run.stderr
+    );
     p.config("default_python_distribution().read_virtualenv(\"src\")\n");
     p.run(&["build"]).fails_with(3, &["src"]);
 }

@@ -426,7 +426,17 @@ fn resource_values<'v>(
 ) -> Vec<Value<'v>> {
     resources
         .into_iter()
-        .filter(|r| !matches!(r, PythonResource::PathExtension(_)))
+        .filter(|r| match r {
+            PythonResource::PathExtension(pth) => {
+                // site.py would execute it; a packaged application never runs site's .pth handling.
+                eprintln!(
+                    "warning: {} is a .pth file; it is not executed in packaged applications",
+                    pth.origin.display()
+                );
+                false
+            }
+            _ => true,
+        })
         .map(|r| {
             let include = policy.includes(&r, from_distribution, test_packages);
             ResourceValue::new(ResourceData::Classified(r), AddSettings::from_policy(policy, include)).alloc(heap)
