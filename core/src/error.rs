@@ -61,6 +61,8 @@ pub enum Error {
     Scan(#[from] crate::python::scan::ScanError),
     #[error(transparent)]
     Wheel(#[from] crate::python::wheel::WheelError),
+    #[error(transparent)]
+    Executable(#[from] crate::embedding::executable::ExecutableError),
 }
 
 impl Error {
@@ -80,6 +82,7 @@ impl Error {
             Error::Archive(_) | Error::Output(_) | Error::Template(_) | Error::Io { .. } => exit::BUILD,
             // A distribution, wheel or directory named on the command line is bad input.
             Error::Host(_) | Error::Standalone(_) | Error::Scan(_) | Error::Wheel(_) => exit::INPUT,
+            Error::Executable(e) => e.exit_code(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod dialect;
 pub mod discover;
+pub mod embedding;
 pub mod error;
 pub mod python;
 pub mod report;

@@ -211,7 +211,7 @@ fn pyoxidizer_functions_not_supported_yet() {
     }
     p.config(&manifest_config("m.add_python_resource(\".\", None)"));
     p.run(&["build"])
-        .fails_with(CONFIG, &["not supported yet: FileManifest.add_python_resource"]);
+        .fails_with(CONFIG, &["add_python_resource takes a PythonExecutable or a Python resource, not NoneType"]);
 }
 
 #[test]

@@ -23,6 +23,14 @@ pub enum Template {
     InitConfig,
     /// `app/README.txt` written by `oxdist init`.
     InitAppReadme,
+    /// The launcher project's `Cargo.toml`.
+    LauncherCargoToml,
+    /// The launcher project's `main.rs`.
+    LauncherMain,
+    /// The launcher project's `build.rs` (the link line for libpython).
+    LauncherBuild,
+    /// The pyo3 configuration the launcher is built with.
+    LauncherPyo3Config,
 }
 
 impl Template {
@@ -31,6 +39,10 @@ impl Template {
         match self {
             Template::InitConfig => "init/oxdist.star.hbs",
             Template::InitAppReadme => "init/README.txt.hbs",
+            Template::LauncherCargoToml => "launcher/Cargo.toml.hbs",
+            Template::LauncherMain => "launcher/main.rs.hbs",
+            Template::LauncherBuild => "launcher/build.rs.hbs",
+            Template::LauncherPyo3Config => "launcher/pyo3-config.txt.hbs",
         }
     }
 
@@ -38,6 +50,10 @@ impl Template {
         match self {
             Template::InitConfig => include_str!("../files/init/oxdist.star.hbs"),
             Template::InitAppReadme => include_str!("../files/init/README.txt.hbs"),
+            Template::LauncherCargoToml => include_str!("../files/launcher/Cargo.toml.hbs"),
+            Template::LauncherMain => include_str!("../files/launcher/main.rs.hbs"),
+            Template::LauncherBuild => include_str!("../files/launcher/build.rs.hbs"),
+            Template::LauncherPyo3Config => include_str!("../files/launcher/pyo3-config.txt.hbs"),
         }
     }
 }

@@ -18,7 +18,16 @@ pub fn run(targets: &[String], global: &GlobalArgs, reporter: &Reporter) -> Resu
     let evaluation = super::evaluate(global, resolve)?;
     let mut artifacts = Vec::new();
     for (name, output) in &evaluation.outputs {
-        match output {
+        let built;
+        let output = match output {
+            TargetOutput::Executable(spec) => {
+                built = super::executable_manifest(spec, &evaluation.build_path, reporter)?;
+                TargetOutput::FileManifest(built.clone())
+            }
+            other => other.clone(),
+        };
+        match &output {
+            TargetOutput::Executable(_) => unreachable!("converted above"),
             TargetOutput::FileManifest(manifest) => {
                 let dest = evaluation.build_path.join(crate::HOST_TRIPLE).join(name);
                 let step = reporter.step(format!("installing target {name} into {}", dest.display()));

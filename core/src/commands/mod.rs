@@ -38,3 +38,33 @@ pub(crate) fn print_summary(global: &GlobalArgs, summary: &Summary) {
         );
     }
 }
+
+/// Builds an executable target into a staging directory below the build
+/// path and returns it with the files it needs beside it, as a manifest.
+pub(crate) fn executable_manifest(
+    spec: &crate::embedding::executable::ExecutableSpec,
+    build_path: &std::path::Path,
+    reporter: &crate::report::Reporter,
+) -> Result<oxdist_installers::FileManifest, Error> {
+    use oxdist_installers::{FileEntry, FileManifest, ManifestPath};
+    let staging = build_path.join("executables").join(&spec.name);
+    let step = reporter.step(format!("building executable {} ({})", spec.name, spec.dist.label()));
+    let built = crate::embedding::executable::build_executable(spec, &staging, &crate::cache::cache_dir())?;
+    let launcher = if built.launcher_built {
+        "launcher compiled and cached"
+    } else {
+        "cached launcher"
+    };
+    step.finish(
+        format!(
+            "built {} ({} packed resources, {launcher})",
+            built.path.display(),
+            built.entries
+        ),
+        reporter,
+    );
+    let mut manifest = FileManifest::new();
+    manifest.add_file(ManifestPath::new(&spec.name)?, FileEntry::from_path(&built.path, true))?;
+    manifest.add_manifest(&built.beside, None)?;
+    Ok(manifest)
+}

@@ -62,8 +62,13 @@ pub fn run(
     };
     let evaluation = super::evaluate(global, resolve)?;
     let (name, output) = evaluation.outputs.first().expect("one target was resolved");
+    let executable;
     let manifest = match output {
         TargetOutput::FileManifest(m) => m,
+        TargetOutput::Executable(spec) => {
+            executable = super::executable_manifest(spec, &evaluation.build_path, reporter)?;
+            &executable
+        }
         TargetOutput::None => {
             return Err(Error::NotAManifest {
                 target: name.clone(),

@@ -339,20 +339,130 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
         Ok(NoneType)
     }
 
-    /// Not supported yet: Python resources arrive with the distributions work.
+    /// Installs a `PythonExecutable` (built now) with the files it needs beside
+    /// it under `prefix`, or a Python resource as a file in standard layout.
     fn add_python_resource<'v>(
-        #[starlark(this)] _this: Value<'v>,
-        #[starlark(args)] _args: UnpackListOrTuple<Value<'v>>,
+        this: &FileManifestValue,
+        #[starlark(require = pos)] prefix: &str,
+        #[starlark(require = pos)] value: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        Err(DialectError::NotSupported("FileManifest.add_python_resource".into()).into())
+        add_python_value(this, prefix, value, eval)?;
+        Ok(NoneType)
     }
 
+    /// `add_python_resource` for each value of a list.
     fn add_python_resources<'v>(
-        #[starlark(this)] _this: Value<'v>,
-        #[starlark(args)] _args: UnpackListOrTuple<Value<'v>>,
+        this: &FileManifestValue,
+        #[starlark(require = pos)] prefix: &str,
+        #[starlark(require = pos)] values: UnpackListOrTuple<Value<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        Err(DialectError::NotSupported("FileManifest.add_python_resources".into()).into())
+        for value in values.items {
+            add_python_value(this, prefix, value, eval)?;
+        }
+        Ok(NoneType)
     }
+}
+
+/// The manifest under `prefix` ("." or "" for the root).
+fn prefixed(prefix: &str) -> anyhow::Result<Option<ManifestPath>> {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.is_empty() || trimmed == "." {
+        Ok(None)
+    } else {
+        Ok(Some(ManifestPath::new(trimmed)?))
+    }
+}
+
+fn add_python_value<'v>(
+    this: &FileManifestValue,
+    prefix: &str,
+    value: Value<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> anyhow::Result<()> {
+    let prefix = prefixed(prefix)?;
+    if let Some(spec) = super::executable::executable_of(value) {
+        let staging = {
+            let state = ConfigState::get(eval)?;
+            let mut settings = state.settings.borrow_mut();
+            settings.build_path_used = true;
+            settings.build_path.join("executables").join(&spec.name)
+        };
+        let built = crate::embedding::executable::build_executable(&spec, &staging, &crate::cache::cache_dir())?;
+        let mut files = FileManifest::new();
+        files.add_file(
+            ManifestPath::new(&spec.name)?,
+            FileEntry::from_bytes(std::fs::read(&built.path)?, true, format!("executable {}", spec.name)),
+        )?;
+        files.add_manifest(&built.beside, None)?;
+        this.manifest().add_manifest(&files, prefix.as_ref())?;
+        return Ok(());
+    }
+    let Some((item, _)) = super::python::resource_of(value) else {
+        anyhow::bail!(
+            "add_python_resource takes a PythonExecutable or a Python resource, not {}",
+            value.get_type()
+        );
+    };
+    let (path, data, executable) = match &item {
+        crate::embedding::ResourceItem::Classified(resource) => match resource_file(resource) {
+            Some(file) => file,
+            None => return Ok(()),
+        },
+        crate::embedding::ResourceItem::Distribution(module) => match &module.kind {
+            crate::python::distribution::ExtensionKind::SharedLibrary { path } => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name, FileData::Path(path.clone()), true)
+            }
+            _ => return Ok(()),
+        },
+    };
+    let mut path = ManifestPath::new(&path)?;
+    if let Some(prefix) = &prefix {
+        path = path.under(prefix);
+    }
+    this.manifest().add_file(
+        path,
+        FileEntry {
+            data,
+            executable,
+            origin: item.describe(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Where a classified resource lives in a standard `site-packages` layout.
+fn resource_file(resource: &crate::python::resources::PythonResource) -> Option<(String, FileData, bool)> {
+    use crate::python::resources::PythonResource as R;
+    Some(match resource {
+        R::ModuleSource(m) => {
+            let base = m.name.replace('.', "/");
+            let path = if m.is_package {
+                format!("{base}/__init__.py")
+            } else {
+                format!("{base}.py")
+            };
+            (path, m.source.clone(), false)
+        }
+        R::PackageResource(r) => (
+            format!("{}/{}", r.leaf_package.replace('.', "/"), r.relative_name),
+            r.data.clone(),
+            false,
+        ),
+        R::DistributionResource(r) => (format!("{}/{}", r.directory, r.name), r.data.clone(), false),
+        R::ExtensionModule(e) => (
+            format!("{}{}", e.name.replace('.', "/"), e.suffix),
+            e.data.clone(),
+            true,
+        ),
+        R::File(f) => (f.relative_path.clone(), f.data.clone(), f.executable),
+        R::ModuleBytecode(_) | R::NamespacePackage(_) | R::PathExtension(_) => return None,
+    })
 }
 
 /// Evaluates `glob(include, exclude, strip_prefix)`.

@@ -98,7 +98,6 @@ impl InterpreterConfigValue {
     }
 
     /// The settings as a JSON object, for the embedding runtime.
-    #[allow(dead_code)] // consumed by the executable builder
     pub fn to_json(&self) -> Json {
         Json::Object(self.fields().iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }

@@ -9,6 +9,7 @@
 //! Compatibility target: PyOxidizer's documented `pyoxidizer.bzl` API.
 //! Names we do not implement yet exist and fail with `not supported yet: NAME`.
 
+mod executable;
 mod file_manifest;
 mod globals;
 mod interpreter_config;
@@ -102,6 +103,8 @@ pub struct TargetInfo {
 #[derive(Clone, Debug)]
 pub enum TargetOutput {
     FileManifest(FileManifest),
+    /// A `PythonExecutable`, built by the build action.
+    Executable(crate::embedding::executable::ExecutableSpec),
     /// The function returned `None`: nothing to build.
     None,
     /// A value with no build action yet; the string is its Starlark type.
@@ -225,6 +228,8 @@ fn to_output(value: Value<'_>) -> TargetOutput {
         TargetOutput::None
     } else if let Some(manifest) = file_manifest::manifest_of(value) {
         TargetOutput::FileManifest(manifest)
+    } else if let Some(spec) = executable::executable_of(value) {
+        TargetOutput::Executable(spec)
     } else {
         TargetOutput::Other(value.get_type().to_string())
     }

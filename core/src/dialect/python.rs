@@ -19,10 +19,12 @@ use starlark::values::none::NoneOr;
 use starlark::values::{Heap, NoSerialize, StarlarkValue, Value, starlark_value};
 
 use super::DialectError;
+use super::executable::ExecutableValue;
 use super::file_manifest::config_relative;
 use super::interpreter_config::InterpreterConfigValue;
 use super::state::ConfigState;
-use crate::python::distribution::{ExtensionKind, ExtensionModule, PythonDistribution};
+use crate::embedding::{AddSettings, ResourceItem};
+use crate::python::distribution::{ExtensionKind, PythonDistribution};
 use crate::python::policy::{PackagingPolicy, ResourceLocation};
 use crate::python::resources::PythonResource;
 use crate::python::{host, pbs, pip, scan};
@@ -72,7 +74,7 @@ impl<'v> StarlarkValue<'v> for DistributionValue {
 pub(crate) struct PolicyValue(#[allocative(skip)] Mutex<PackagingPolicy>);
 
 impl PolicyValue {
-    fn policy(&self) -> MutexGuard<'_, PackagingPolicy> {
+    pub(crate) fn policy(&self) -> MutexGuard<'_, PackagingPolicy> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -193,78 +195,44 @@ impl<'v> StarlarkValue<'v> for PolicyValue {
     }
 }
 
-/// Where and how one resource is added (PyOxidizer's `add_*` attributes).
-#[derive(Clone, Debug)]
-struct AddSettings {
-    include: bool,
-    location: ResourceLocation,
-    location_fallback: Option<ResourceLocation>,
-    source: bool,
-    bytecode: [bool; 3],
-}
-
-impl AddSettings {
-    fn from_policy(policy: &PackagingPolicy, include: bool) -> Self {
-        Self {
-            include,
-            location: policy.resources_location.clone(),
-            location_fallback: policy.resources_location_fallback.clone(),
-            source: true,
-            bytecode: [
-                policy.bytecode_optimize_level_zero,
-                policy.bytecode_optimize_level_one,
-                policy.bytecode_optimize_level_two,
-            ],
-        }
-    }
-}
-
-/// What a resource value holds.
-#[derive(Clone, Debug)]
-pub(crate) enum ResourceData {
-    Classified(PythonResource),
-    /// An extension module of the distribution itself.
-    Distribution(ExtensionModule),
-}
-
 /// A resource and how it is added; wrapped by one Starlark type per kind
 /// (see `resource_type!`).
 #[derive(Allocative)]
 pub(crate) struct ResourceValue {
     #[allocative(skip)]
-    pub data: ResourceData,
+    pub data: ResourceItem,
     #[allocative(skip)]
     add: Mutex<AddSettings>,
 }
 
 impl ResourceValue {
-    fn new(data: ResourceData, add: AddSettings) -> Self {
+    fn new(data: ResourceItem, add: AddSettings) -> Self {
         Self {
             data,
             add: Mutex::new(add),
         }
     }
 
-    fn add(&self) -> MutexGuard<'_, AddSettings> {
+    pub(crate) fn add(&self) -> MutexGuard<'_, AddSettings> {
         self.add.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The PyOxidizer type name, which `type(resource)` returns.
     pub fn type_name(&self) -> &'static str {
         match &self.data {
-            ResourceData::Classified(r) => r.type_name(),
-            ResourceData::Distribution(_) => "PythonExtensionModule",
+            ResourceItem::Classified(r) => r.type_name(),
+            ResourceItem::Distribution(_) => "PythonExtensionModule",
         }
     }
 
     fn name(&self) -> String {
         match &self.data {
-            ResourceData::Classified(r) => match r {
+            ResourceItem::Classified(r) => match r {
                 PythonResource::PackageResource(p) => p.relative_name.clone(),
                 PythonResource::DistributionResource(d) => d.name.clone(),
                 other => other.full_name(),
             },
-            ResourceData::Distribution(e) => e.name.clone(),
+            ResourceItem::Distribution(e) => e.name.clone(),
         }
     }
 }
@@ -318,8 +286,8 @@ impl ResourceValue {
 
     fn display(&self) -> String {
         let full = match &self.data {
-            ResourceData::Classified(r) => r.full_name(),
-            ResourceData::Distribution(e) => e.name.clone(),
+            ResourceItem::Classified(r) => r.full_name(),
+            ResourceItem::Distribution(e) => e.name.clone(),
         };
         format!("{}<name={full}>", self.type_name())
     }
@@ -371,8 +339,8 @@ impl ResourceValue {
     /// Allocates the value with the Starlark type matching its kind.
     fn alloc<'v>(self, heap: Heap<'v>) -> Value<'v> {
         match &self.data {
-            ResourceData::Distribution(_) => heap.alloc(ExtensionModuleValue(self)),
-            ResourceData::Classified(r) => match r {
+            ResourceItem::Distribution(_) => heap.alloc(ExtensionModuleValue(self)),
+            ResourceItem::Classified(r) => match r {
                 PythonResource::ModuleSource(_) => heap.alloc(ModuleSourceValue(self)),
                 PythonResource::ModuleBytecode(_) => heap.alloc(ModuleBytecodeValue(self)),
                 PythonResource::PackageResource(_) => heap.alloc(PackageResourceValue(self)),
@@ -390,25 +358,25 @@ impl ResourceValue {
     fn kind_attr<'v>(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
         let text = |s: &str| Some(heap.alloc(s));
         match (&self.data, attribute) {
-            (ResourceData::Classified(PythonResource::ModuleSource(m)), "is_package") => {
+            (ResourceItem::Classified(PythonResource::ModuleSource(m)), "is_package") => {
                 Some(Value::new_bool(m.is_package))
             }
-            (ResourceData::Classified(PythonResource::ModuleSource(m)), "source") => {
+            (ResourceItem::Classified(PythonResource::ModuleSource(m)), "source") => {
                 let bytes = m.source.read().ok()?;
                 text(&String::from_utf8_lossy(&bytes))
             }
-            (ResourceData::Classified(PythonResource::ModuleBytecode(m)), "is_package") => {
+            (ResourceItem::Classified(PythonResource::ModuleBytecode(m)), "is_package") => {
                 Some(Value::new_bool(m.is_package))
             }
-            (ResourceData::Classified(PythonResource::PackageResource(r)), "package") => text(&r.leaf_package),
-            (ResourceData::Classified(PythonResource::DistributionResource(r)), "package") => text(&r.package),
-            (ResourceData::Classified(PythonResource::DistributionResource(r)), "version") => text(&r.version),
-            (ResourceData::Classified(PythonResource::ExtensionModule(e)), "is_package") => {
+            (ResourceItem::Classified(PythonResource::PackageResource(r)), "package") => text(&r.leaf_package),
+            (ResourceItem::Classified(PythonResource::DistributionResource(r)), "package") => text(&r.package),
+            (ResourceItem::Classified(PythonResource::DistributionResource(r)), "version") => text(&r.version),
+            (ResourceItem::Classified(PythonResource::ExtensionModule(e)), "is_package") => {
                 Some(Value::new_bool(e.is_package))
             }
-            (ResourceData::Classified(PythonResource::File(f)), "path") => text(&f.relative_path),
-            (ResourceData::Distribution(e), "variant") => text(&e.variant),
-            (ResourceData::Distribution(e), "is_builtin") => {
+            (ResourceItem::Classified(PythonResource::File(f)), "path") => text(&f.relative_path),
+            (ResourceItem::Distribution(e), "variant") => text(&e.variant),
+            (ResourceItem::Distribution(e), "is_builtin") => {
                 Some(Value::new_bool(matches!(e.kind, ExtensionKind::Builtin)))
             }
             _ => None,
@@ -416,19 +384,18 @@ impl ResourceValue {
     }
 }
 
-/// Wraps classified resources as Starlark values, applying `policy`.
-fn resource_values<'v>(
-    heap: Heap<'v>,
+/// Pairs classified resources with the settings `policy` gives them.
+/// `.pth` files are reported and dropped: nothing would execute them.
+pub(crate) fn items_for(
     resources: Vec<PythonResource>,
     policy: &PackagingPolicy,
     from_distribution: bool,
     test_packages: &[String],
-) -> Vec<Value<'v>> {
+) -> Vec<(ResourceItem, AddSettings)> {
     resources
         .into_iter()
         .filter(|r| match r {
             PythonResource::PathExtension(pth) => {
-                // site.py would execute it; a packaged application never runs site's .pth handling.
                 eprintln!(
                     "warning: {} is a .pth file; it is not executed in packaged applications",
                     pth.origin.display()
@@ -439,9 +406,114 @@ fn resource_values<'v>(
         })
         .map(|r| {
             let include = policy.includes(&r, from_distribution, test_packages);
-            ResourceValue::new(ResourceData::Classified(r), AddSettings::from_policy(policy, include)).alloc(heap)
+            (ResourceItem::Classified(r), AddSettings::from_policy(policy, include))
         })
         .collect()
+}
+
+/// Starlark values for resources.
+pub(crate) fn alloc_items<'v>(heap: Heap<'v>, items: Vec<(ResourceItem, AddSettings)>) -> Vec<Value<'v>> {
+    items
+        .into_iter()
+        .map(|(item, add)| ResourceValue::new(item, add).alloc(heap))
+        .collect()
+}
+
+/// The resource (and its settings) behind a resource value of any kind.
+pub(crate) fn resource_of(value: Value<'_>) -> Option<(ResourceItem, AddSettings)> {
+    use starlark::values::ValueLike;
+    macro_rules! try_kind {
+        ($($t:ident),*) => {
+            $(if let Some(v) = value.downcast_ref::<$t>() {
+                return Some((v.0.data.clone(), v.0.add().clone()));
+            })*
+        };
+    }
+    try_kind!(
+        ModuleSourceValue,
+        ModuleBytecodeValue,
+        PackageResourceValue,
+        DistributionResourceValue,
+        ExtensionModuleValue,
+        NamespacePackageValue,
+        FileValue
+    );
+    None
+}
+
+/// The standard library and extension modules of `dist`, with `policy` applied.
+pub(crate) fn distribution_items(
+    dist: &PythonDistribution,
+    policy: &PackagingPolicy,
+) -> anyhow::Result<Vec<(ResourceItem, AddSettings)>> {
+    let resources = scan::scan_directory(&dist.stdlib_dir, &dist.suffixes)?
+        .into_iter()
+        // Files outside packages in the stdlib directory are site-packages,
+        // lib-dynload and config directories: not the standard library.
+        .filter(|r| !matches!(r, PythonResource::File(_)))
+        .collect();
+    let mut items = items_for(resources, policy, true, &dist.stdlib_test_packages);
+    for variants in dist.extension_modules.values() {
+        if let Some(module) = variants.first() {
+            let include = policy.keeps_extension(module);
+            items.push((
+                ResourceItem::Distribution(module.clone()),
+                AddSettings::from_policy(policy, include),
+            ));
+        }
+    }
+    Ok(items)
+}
+
+/// `pip install --target` into a fresh directory below the build path; the installed resources.
+pub(crate) fn pip_install_resources(
+    eval: &Evaluator<'_, '_, '_>,
+    dist: &PythonDistribution,
+    args: &[String],
+    extra_envs: BTreeMap<String, String>,
+) -> anyhow::Result<Vec<PythonResource>> {
+    let python = dist.require_interpreter()?.clone();
+    let target = {
+        let state = ConfigState::get(eval)?;
+        let mut settings = state.settings.borrow_mut();
+        settings.build_path_used = true;
+        settings.pip_installs += 1;
+        settings
+            .build_path
+            .join("pip")
+            .join(format!("install-{}", settings.pip_installs))
+    };
+    pip::pip_install(&python, args, &extra_envs, &target)?;
+    Ok(scan::scan_directory(&target, &dist.suffixes)?)
+}
+
+/// The resources of the top-level `packages` below `path`.
+pub(crate) fn package_root_resources(
+    eval: &Evaluator<'_, '_, '_>,
+    dist: &PythonDistribution,
+    path: &str,
+    packages: &[String],
+) -> anyhow::Result<Vec<PythonResource>> {
+    let root = config_relative(eval, path)?;
+    Ok(scan::scan_directory(&root, &dist.suffixes)?
+        .into_iter()
+        .filter(|r| {
+            let name = r.full_name();
+            let top = name.split(['.', ':', '/']).next().unwrap_or_default();
+            packages.iter().any(|p| p == top)
+        })
+        .collect())
+}
+
+/// The resources of a virtualenv's site-packages.
+pub(crate) fn virtualenv_resources(
+    eval: &Evaluator<'_, '_, '_>,
+    dist: &PythonDistribution,
+    path: &str,
+) -> anyhow::Result<Vec<PythonResource>> {
+    let venv = config_relative(eval, path)?;
+    let site_packages = scan::find_site_packages(&venv)?;
+    Ok(scan::scan_directory(&site_packages, &dist.suffixes)?)
 }
 
 /// Loads (once per evaluation) the distribution a call asks for.
@@ -532,28 +604,10 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     /// Every resource of the standard library plus the extension modules,
     /// with `add_include` set by the default packaging policy.
     fn python_resources<'v>(this: &DistributionValue, heap: Heap<'v>) -> anyhow::Result<Vec<Value<'v>>> {
-        let dist = &this.0;
-        let policy = PackagingPolicy::default();
-        let resources = scan::scan_directory(&dist.stdlib_dir, &dist.suffixes)?
-            .into_iter()
-            // Files outside packages in the stdlib directory are site-packages,
-            // lib-dynload and config directories: not the standard library.
-            .filter(|r| !matches!(r, PythonResource::File(_)))
-            .collect();
-        let mut values = resource_values(heap, resources, &policy, true, &dist.stdlib_test_packages);
-        for variants in dist.extension_modules.values() {
-            if let Some(module) = variants.first() {
-                let include = policy.keeps_extension(module);
-                values.push(
-                    ResourceValue::new(
-                        ResourceData::Distribution(module.clone()),
-                        AddSettings::from_policy(&policy, include),
-                    )
-                    .alloc(heap),
-                );
-            }
-        }
-        Ok(values)
+        Ok(alloc_items(
+            heap,
+            distribution_items(&this.0, &PackagingPolicy::default())?,
+        ))
     }
 
     /// Runs `pip install --target` with the distribution's interpreter and
@@ -564,27 +618,10 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         #[starlark(default = UnpackDictEntries::default())] extra_envs: UnpackDictEntries<String, String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
-        let dist = &this.0;
-        let python = dist.require_interpreter()?.clone();
-        let target = {
-            let state = ConfigState::get(eval)?;
-            let mut settings = state.settings.borrow_mut();
-            settings.build_path_used = true;
-            settings.pip_installs += 1;
-            settings
-                .build_path
-                .join("pip")
-                .join(format!("install-{}", settings.pip_installs))
-        };
-        let envs: BTreeMap<String, String> = extra_envs.entries.into_iter().collect();
-        pip::pip_install(&python, &args.items, &envs, &target)?;
-        let resources = scan::scan_directory(&target, &dist.suffixes)?;
-        Ok(resource_values(
+        let resources = pip_install_resources(eval, &this.0, &args.items, extra_envs.entries.into_iter().collect())?;
+        Ok(alloc_items(
             eval.heap(),
-            resources,
-            &PackagingPolicy::default(),
-            false,
-            &[],
+            items_for(resources, &PackagingPolicy::default(), false, &[]),
         ))
     }
 
@@ -595,21 +632,10 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         #[starlark(require = pos)] packages: UnpackListOrTuple<String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
-        let root = config_relative(eval, path)?;
-        let resources = scan::scan_directory(&root, &this.0.suffixes)?
-            .into_iter()
-            .filter(|r| {
-                let top = r.full_name();
-                let top = top.split(['.', ':', '/']).next().unwrap_or_default().to_string();
-                packages.items.iter().any(|p| p == &top)
-            })
-            .collect();
-        Ok(resource_values(
+        let resources = package_root_resources(eval, &this.0, path, &packages.items)?;
+        Ok(alloc_items(
             eval.heap(),
-            resources,
-            &PackagingPolicy::default(),
-            false,
-            &[],
+            items_for(resources, &PackagingPolicy::default(), false, &[]),
         ))
     }
 
@@ -619,15 +645,10 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         #[starlark(require = pos)] path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
-        let venv = config_relative(eval, path)?;
-        let site_packages = scan::find_site_packages(&venv)?;
-        let resources = scan::scan_directory(&site_packages, &this.0.suffixes)?;
-        Ok(resource_values(
+        let resources = virtualenv_resources(eval, &this.0, path)?;
+        Ok(alloc_items(
             eval.heap(),
-            resources,
-            &PackagingPolicy::default(),
-            false,
-            &[],
+            items_for(resources, &PackagingPolicy::default(), false, &[]),
         ))
     }
 
@@ -637,18 +658,28 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         Ok(PolicyValue::default())
     }
 
-    /// Not supported yet: executables arrive with the embedding work.
-    fn to_python_executable<'v>(
-        #[starlark(this)] _this: Value<'v>,
-        #[starlark(args)] _args: UnpackListOrTuple<Value<'v>>,
-        #[starlark(kwargs)] _kwargs: Value<'v>,
-    ) -> anyhow::Result<Value<'v>> {
-        Err(DialectError::NotSupported("PythonDistribution.to_python_executable".into()).into())
-    }
-
     /// An interpreter configuration with PyOxidizer's defaults.
     fn make_python_interpreter_config(this: &DistributionValue) -> anyhow::Result<InterpreterConfigValue> {
         let _ = this;
         Ok(InterpreterConfigValue::default())
+    }
+
+    /// An executable embedding this distribution, its standard library
+    /// (per `packaging_policy`) and the `config`uration.
+    fn to_python_executable<'v>(
+        this: &DistributionValue,
+        #[starlark(require = pos)] name: &str,
+        #[starlark(default = NoneOr::None)] packaging_policy: NoneOr<&PolicyValue>,
+        #[starlark(default = NoneOr::None)] config: NoneOr<&InterpreterConfigValue>,
+    ) -> anyhow::Result<ExecutableValue> {
+        let policy = packaging_policy
+            .into_option()
+            .map(|p| p.policy().clone())
+            .unwrap_or_default();
+        let config = config
+            .into_option()
+            .map(|c| c.to_json())
+            .unwrap_or_else(|| InterpreterConfigValue::default().to_json());
+        ExecutableValue::new(name, this.0.clone(), policy, config)
     }
 }

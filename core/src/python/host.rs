@@ -219,7 +219,11 @@ fn libpython_from_probe(probe: &Probe, major_minor: &str) -> LibPython {
         .filter(|l| l.ends_with(".so") || l.contains(".so."))
         .and_then(|l| candidates(&l));
     let mut links = Vec::new();
-    for flags in [probe.var("LIBS"), probe.var("SYSLIBS")].into_iter().flatten() {
+    // MODLIBS: libraries of extension modules built into libpython (Debian: -lz -lexpat).
+    for flags in [probe.var("LIBS"), probe.var("SYSLIBS"), probe.var("MODLIBS")]
+        .into_iter()
+        .flatten()
+    {
         for flag in flags.split_whitespace() {
             if let Some(name) = flag.strip_prefix("-l")
                 && !links.iter().any(|l: &LinkLibrary| l.name == name)

@@ -1,0 +1,467 @@
+//! An application executable: a cached launcher with packed resources
+//! appended, and the files installed beside it.
+//!
+//! Module code goes into the packed resources as bytecode compiled by the
+//! distribution's own interpreter (and source, unless `add_source` is off);
+//! package data and `.dist-info` files go in as they are. What cannot be
+//! loaded from memory on this platform — shared-library extension modules —
+//! and resources placed `filesystem-relative:PREFIX` become files beside the
+//! executable, recorded in the resources by relative path.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use oxdist_embed::format::{EntryFlags, EntryKind, PackedResourcesBuilder, append_trailer};
+use oxdist_installers::output::write_atomically;
+use oxdist_installers::{FileData, FileEntry, FileManifest, ManifestError, ManifestPath};
+
+use super::launcher::{LauncherError, ensure_launcher};
+use super::{AddSettings, ResourceItem};
+use crate::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest};
+use crate::python::distribution::{ExtensionKind, PythonDistribution};
+use crate::python::policy::ResourceLocation;
+use crate::python::resources::PythonResource;
+
+/// Why an executable could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutableError {
+    #[error(transparent)]
+    Launcher(#[from] LauncherError),
+    #[error(transparent)]
+    Bytecode(#[from] BytecodeError),
+    #[error("module name collision: {name} is provided by {first} and by {second}; remove one of them")]
+    Collision {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error("invalid resource name {name:?}: {message}")]
+    ResourceName { name: String, message: String },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("cannot write {}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+    #[error(
+        "extension module {0} is made of object files to link into libpython; oxdist cannot link those yet: use a distribution with it built in or as a shared library, or exclude it (extension_module_filter)"
+    )]
+    StaticExtension(String),
+}
+
+impl ExecutableError {
+    /// Problems the configuration can fix are configuration errors; the rest are build failures.
+    pub fn exit_code(&self) -> i32 {
+        use crate::error::exit;
+        match self {
+            ExecutableError::Collision { .. }
+            | ExecutableError::ResourceName { .. }
+            | ExecutableError::StaticExtension(_)
+            | ExecutableError::Manifest(_)
+            | ExecutableError::Launcher(LauncherError::Distribution(_))
+            | ExecutableError::Launcher(LauncherError::CrossTarget { .. }) => exit::CONFIG,
+            _ => exit::BUILD,
+        }
+    }
+}
+
+impl From<oxdist_installers::output::OutputError> for ExecutableError {
+    fn from(e: oxdist_installers::output::OutputError) -> Self {
+        ExecutableError::Write {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What to build.
+#[derive(Clone, Debug)]
+pub struct ExecutableSpec {
+    pub name: String,
+    pub dist: Arc<PythonDistribution>,
+    /// `PythonInterpreterConfig` as JSON (`c:interpreter`).
+    pub config: serde_json::Value,
+    pub resources: Vec<(ResourceItem, AddSettings)>,
+}
+
+/// A built executable: the file, and what must be installed beside it
+/// (paths relative to the executable's directory).
+pub struct BuiltExecutable {
+    pub path: PathBuf,
+    pub beside: FileManifest,
+    pub launcher_built: bool,
+    pub entries: usize,
+}
+
+/// The packed resources being assembled, remembering where each key came from.
+struct Packer {
+    builder: PackedResourcesBuilder,
+    origins: BTreeMap<String, String>,
+    beside: FileManifest,
+}
+
+impl Packer {
+    fn add(
+        &mut self,
+        kind: EntryKind,
+        name: &str,
+        flags: EntryFlags,
+        data: Vec<u8>,
+        origin: &str,
+    ) -> Result<(), ExecutableError> {
+        let key = format!("{}{name}", kind.prefix());
+        if let Some(first) = self.origins.get(&key) {
+            return Err(ExecutableError::Collision {
+                name: name.replace('\0', "/"),
+                first: first.clone(),
+                second: origin.to_string(),
+            });
+        }
+        self.builder
+            .add(kind, name, flags, data)
+            .map_err(|e| ExecutableError::ResourceName {
+                name: name.replace('\0', "/"),
+                message: e.to_string(),
+            })?;
+        self.origins.insert(key, origin.to_string());
+        Ok(())
+    }
+
+    fn beside(
+        &mut self,
+        relative: &str,
+        data: FileData,
+        executable: bool,
+        origin: String,
+    ) -> Result<(), ExecutableError> {
+        let path = ManifestPath::new(relative)?;
+        self.beside.add_file(
+            path,
+            FileEntry {
+                data,
+                executable,
+                origin,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// A module whose source is compiled to bytecode for the resources.
+struct ModuleToCompile {
+    name: String,
+    is_package: bool,
+    source: Vec<u8>,
+    /// Optimize levels to compile (0, 1, 2).
+    levels: Vec<u8>,
+    /// `co_filename`: what tracebacks show.
+    filename: String,
+}
+
+/// A module's source path below an import root: `a/b.py` or `a/b/__init__.py`.
+fn module_path(name: &str, is_package: bool) -> String {
+    let base = name.replace('.', "/");
+    if is_package {
+        format!("{base}/__init__.py")
+    } else {
+        format!("{base}.py")
+    }
+}
+
+/// Builds `spec` into `dest_dir/NAME`.
+pub fn build_executable(
+    spec: &ExecutableSpec,
+    dest_dir: &Path,
+    cache: &Path,
+) -> Result<BuiltExecutable, ExecutableError> {
+    let dist = &spec.dist;
+    let launcher = ensure_launcher(dist, cache)?;
+    let python = dist.require_interpreter().map_err(LauncherError::from)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let mut compiler = BytecodeCompiler::new(python, workers)?;
+    let config_level = spec
+        .config
+        .get("bytecode_optimization_level")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0)
+        .min(2) as usize;
+
+    let mut packer = Packer {
+        builder: PackedResourcesBuilder::new(compiler.magic_number(), &dist.cache_tag).map_err(|e| {
+            ExecutableError::ResourceName {
+                name: dist.cache_tag.clone(),
+                message: e.to_string(),
+            }
+        })?,
+        origins: BTreeMap::new(),
+        beside: FileManifest::new(),
+    };
+
+    // Sources to compile: (module name, is_package, source, levels, filename).
+    let mut to_compile: Vec<ModuleToCompile> = Vec::new();
+    let importer = oxdist_embed::IMPORTER_SOURCE.as_bytes().to_vec();
+    to_compile.push(ModuleToCompile {
+        name: "_oxdist_importer".into(),
+        is_package: false,
+        source: importer,
+        levels: vec![config_level as u8],
+        filename: "<oxdist>/_oxdist_importer.py".into(),
+    });
+
+    for (item, add) in &spec.resources {
+        if !add.include {
+            continue;
+        }
+        let origin = item.describe();
+        match item {
+            ResourceItem::Classified(resource) => {
+                pack_classified(&mut packer, &mut to_compile, resource, add, config_level, &origin)?
+            }
+            ResourceItem::Distribution(module) => match &module.kind {
+                ExtensionKind::Builtin => {}
+                ExtensionKind::SharedLibrary { path } => {
+                    let file = path
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let relative = format!("lib/{file}");
+                    packer.add(
+                        EntryKind::Extension,
+                        &module.name,
+                        EntryFlags::NONE,
+                        relative.clone().into_bytes(),
+                        &origin,
+                    )?;
+                    packer.beside(
+                        &relative,
+                        FileData::Path(path.clone()),
+                        false,
+                        format!("file {}", path.display()),
+                    )?;
+                }
+                ExtensionKind::StaticObjects { .. } => {
+                    return Err(ExecutableError::StaticExtension(module.name.clone()));
+                }
+            },
+        }
+    }
+
+    // Compile every module in one batch with the distribution's interpreter.
+    let requests: Vec<CompileRequest<'_>> = to_compile
+        .iter()
+        .flat_map(|m| {
+            m.levels
+                .iter()
+                .map(move |level| CompileRequest::new(m.source.as_slice(), m.filename.clone(), *level))
+        })
+        .collect();
+    let results = compiler.compile_many(&requests);
+    let mut results = results.into_iter();
+    for ModuleToCompile {
+        name,
+        is_package,
+        levels,
+        ..
+    } in &to_compile
+    {
+        for level in levels {
+            let bytecode = results.next().expect("one result per request")?;
+            let flags = if *is_package {
+                EntryFlags::IS_PACKAGE
+            } else {
+                EntryFlags::NONE
+            };
+            let kind = EntryKind::bytecode(*level).expect("levels are 0..=2");
+            packer.add(kind, name, flags, bytecode, &format!("module {name}"))?;
+        }
+    }
+    let config = serde_json::to_vec(&spec.config).expect("JSON values serialize");
+    packer.add(
+        EntryKind::Config,
+        "interpreter",
+        EntryFlags::NONE,
+        config,
+        "PythonInterpreterConfig",
+    )?;
+
+    let entries = packer.origins.len();
+    let blob = packer.builder.to_vec();
+    let launcher_bytes = std::fs::read(&launcher.path).map_err(|e| ExecutableError::Write {
+        path: launcher.path.clone(),
+        message: e.to_string(),
+    })?;
+    let dest = dest_dir.join(&spec.name);
+    write_atomically(&dest, |out| -> Result<(), ExecutableError> {
+        let write = |out: &mut std::io::BufWriter<&mut std::fs::File>, bytes: &[u8]| {
+            out.write_all(bytes).map_err(|e| ExecutableError::Write {
+                path: dest.clone(),
+                message: e.to_string(),
+            })
+        };
+        write(out, &launcher_bytes)?;
+        write(out, &blob)?;
+        write(out, &append_trailer(blob.len() as u64))
+    })?;
+    set_executable(&dest).map_err(|e| ExecutableError::Write {
+        path: dest.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(BuiltExecutable {
+        path: dest,
+        beside: packer.beside,
+        launcher_built: launcher.built,
+        entries,
+    })
+}
+
+fn pack_classified(
+    packer: &mut Packer,
+    to_compile: &mut Vec<ModuleToCompile>,
+    resource: &PythonResource,
+    add: &AddSettings,
+    config_level: usize,
+    origin: &str,
+) -> Result<(), ExecutableError> {
+    let read = |data: &FileData| -> Result<Vec<u8>, ExecutableError> { Ok(data.read()?.into_owned()) };
+    match resource {
+        PythonResource::ModuleSource(module) => {
+            let source = read(&module.source)?;
+            let relative = module_path(&module.name, module.is_package);
+            match &add.location {
+                ResourceLocation::FilesystemRelative(prefix) => {
+                    let path = join_prefix(prefix, &relative);
+                    let flags = if module.is_package {
+                        EntryFlags::IS_PACKAGE
+                    } else {
+                        EntryFlags::NONE
+                    };
+                    packer.add(
+                        EntryKind::FileModule,
+                        &module.name,
+                        flags,
+                        path.clone().into_bytes(),
+                        origin,
+                    )?;
+                    packer.beside(&path, FileData::Memory(source.into()), false, origin.to_string())?;
+                }
+                ResourceLocation::InMemory => {
+                    let mut levels: Vec<u8> = (0..3u8).filter(|l| add.bytecode[*l as usize]).collect();
+                    // The runtime loads the level the interpreter runs at.
+                    if !levels.contains(&(config_level as u8)) {
+                        levels.push(config_level as u8);
+                    }
+                    if add.source {
+                        let flags = if module.is_package {
+                            EntryFlags::IS_PACKAGE
+                        } else {
+                            EntryFlags::NONE
+                        };
+                        packer.add(EntryKind::Source, &module.name, flags, source.clone(), origin)?;
+                    }
+                    to_compile.push(ModuleToCompile {
+                        name: module.name.clone(),
+                        is_package: module.is_package,
+                        source,
+                        levels,
+                        filename: relative,
+                    });
+                }
+            }
+        }
+        PythonResource::ModuleBytecode(module) => {
+            let data = read(&module.bytecode)?;
+            // A .pyc file: 16-byte header, then marshal data.
+            let code = data.get(16..).unwrap_or_default().to_vec();
+            let flags = if module.is_package {
+                EntryFlags::IS_PACKAGE
+            } else {
+                EntryFlags::NONE
+            };
+            packer.add(EntryKind::Bytecode0, &module.name, flags, code, origin)?;
+        }
+        PythonResource::PackageResource(r) => {
+            let data = read(&r.data)?;
+            if let ResourceLocation::FilesystemRelative(prefix) = &add.location {
+                let path = join_prefix(
+                    prefix,
+                    &format!("{}/{}", r.leaf_package.replace('.', "/"), r.relative_name),
+                );
+                packer.beside(&path, FileData::Memory(data.clone().into()), false, origin.to_string())?;
+            }
+            packer.add(
+                EntryKind::Resource,
+                &format!("{}\0{}", r.leaf_package, r.relative_name),
+                EntryFlags::NONE,
+                data,
+                origin,
+            )?;
+        }
+        PythonResource::DistributionResource(r) => {
+            let data = read(&r.data)?;
+            packer.add(
+                EntryKind::DistMetadata,
+                &format!("{}\0{}", r.directory, r.name),
+                EntryFlags::NONE,
+                data,
+                origin,
+            )?;
+        }
+        PythonResource::ExtensionModule(e) => {
+            // Shared libraries cannot be loaded from memory here: a file beside the executable.
+            let prefix = match &add.location {
+                ResourceLocation::FilesystemRelative(prefix) => prefix.clone(),
+                ResourceLocation::InMemory => match &add.location_fallback {
+                    Some(ResourceLocation::FilesystemRelative(prefix)) => prefix.clone(),
+                    _ => "lib".to_string(),
+                },
+            };
+            let file = format!("{}{}", e.name.replace('.', "/"), e.suffix);
+            let path = join_prefix(&prefix, &file);
+            packer.add(
+                EntryKind::Extension,
+                &e.name,
+                EntryFlags::NONE,
+                path.clone().into_bytes(),
+                origin,
+            )?;
+            packer.beside(&path, e.data.clone(), true, origin.to_string())?;
+        }
+        PythonResource::NamespacePackage(name) => {
+            packer.add(EntryKind::Namespace, name, EntryFlags::IS_PACKAGE, Vec::new(), origin)?;
+        }
+        PythonResource::PathExtension(_) => {}
+        PythonResource::File(f) => {
+            let prefix = match &add.location {
+                ResourceLocation::FilesystemRelative(prefix) => prefix.as_str(),
+                ResourceLocation::InMemory => "",
+            };
+            packer.beside(
+                &join_prefix(prefix, &f.relative_path),
+                f.data.clone(),
+                f.executable,
+                origin.to_string(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn join_prefix(prefix: &str, path: &str) -> String {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() || prefix == "." {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}

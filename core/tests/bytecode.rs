@@ -1,0 +1,782 @@
+//! `oxdist::python::bytecode` against the host interpreter (`python3` on PATH).
+//!
+//! The reference for "what CPython gives" is always a separate `python3`
+//! process, so these tests also catch output that depends on the worker's
+//! history (see the module documentation of `bytecode`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use oxdist::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest};
+
+const PYTHON: &str = "python3";
+
+/// Runs `python3 -c script args...` with `stdin` and returns stdout, panicking
+/// with stderr on failure.
+fn python(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(PYTHON)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 on PATH");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "python3 -c {script:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn python_text(script: &str, args: &[&str], stdin: &[u8]) -> String {
+    String::from_utf8(python(script, args, stdin))
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+/// What a fresh CPython process gives, holding the code object in a variable
+/// as importlib does (`marshal.dumps(compile(...))` inline would clear
+/// FLAG_REF on the top-level code object; see the module docs).
+fn reference_marshal(source: &[u8], filename: &str, optimize: u8) -> Vec<u8> {
+    reference_marshal_with(Path::new(PYTHON), source, filename, optimize)
+}
+
+/// [`reference_marshal`] with another interpreter. `PYTHONHASHSEED=0` is what
+/// the workers use before 3.11 (frozenset order); later versions ignore it
+/// for marshal.
+fn reference_marshal_with(python: &Path, source: &[u8], filename: &str, optimize: u8) -> Vec<u8> {
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(
+            "import marshal, sys\n\
+             source = sys.stdin.buffer.read()\n\
+             code = compile(source, sys.argv[1], 'exec', dont_inherit=True, optimize=int(sys.argv[2]))\n\
+             sys.stdout.buffer.write(marshal.dumps(code))",
+        )
+        .args([filename, &optimize.to_string()])
+        .env("PYTHONHASHSEED", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    let mut input = child.stdin.take().unwrap();
+    let data = source.to_vec();
+    let feeder = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed on {filename}:\n{}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn compiler(workers: usize) -> BytecodeCompiler {
+    BytecodeCompiler::new(Path::new(PYTHON), workers).expect("start python3 workers")
+}
+
+const DOCS_AND_ASSERTS: &[u8] = br#""""The module docstring."""
+
+def f(x):
+    """The function docstring."""
+    assert x > 0, 'the assert message'
+    if __debug__:
+        return 'debug build'
+    return x
+
+class C:
+    """The class docstring."""
+    def m(self):
+        return {'alpha', 'beta', 'gamma'}, (1, 2.5, 'three', b'four', None, ...), 10**20
+"#;
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn matches_a_fresh_python_process_at_every_optimize_level() {
+    let sources: &[(&str, &[u8])] = &[
+        ("docs.py", DOCS_AND_ASSERTS),
+        ("empty.py", b""),
+        (
+            "pkg/__init__.py",
+            b"from .sub import *\n__all__ = ['x']\nx = lambda y: [i * y for i in range(3)]\n",
+        ),
+        (
+            "async_gen.py",
+            b"import asyncio\nasync def g():\n    async with asyncio.Lock() as l:\n        yield f'{l!r:>10}'\n\
+              try:\n    pass\nexcept* ValueError:\n    pass\n",
+        ),
+        (
+            "unicode.py",
+            "s = 'ä'\nt = ('€', 'ä', ',', '')\nu = 'naïve'\n".as_bytes(),
+        ),
+    ];
+    let mut c = compiler(1);
+    for (name, source) in sources {
+        for optimize in 0..=2 {
+            let ours = c
+                .compile(source, name, optimize)
+                .unwrap_or_else(|e| panic!("{name} -O{optimize}: {e}"));
+            assert_eq!(
+                ours,
+                reference_marshal(source, name, optimize),
+                "{name} at optimize {optimize}"
+            );
+        }
+    }
+}
+
+#[test]
+fn optimize_levels_drop_asserts_then_docstrings() {
+    let mut c = compiler(1);
+    let levels: Vec<Vec<u8>> = (0..=2)
+        .map(|o| c.compile(DOCS_AND_ASSERTS, "docs.py", o).unwrap())
+        .collect();
+    // Level 0 keeps everything.
+    assert!(contains(&levels[0], b"the assert message"));
+    assert!(contains(&levels[0], b"The module docstring."));
+    assert!(contains(&levels[0], b"debug build"));
+    // Level 1 (-O) drops asserts and `if __debug__:` blocks, keeps docstrings.
+    assert!(!contains(&levels[1], b"the assert message"));
+    assert!(!contains(&levels[1], b"debug build"));
+    assert!(contains(&levels[1], b"The module docstring."));
+    assert!(contains(&levels[1], b"The function docstring."));
+    // Level 2 (-OO) also drops docstrings.
+    assert!(!contains(&levels[2], b"the assert message"));
+    for doc in [
+        &b"The module docstring."[..],
+        b"The function docstring.",
+        b"The class docstring.",
+    ] {
+        assert!(!contains(&levels[2], doc));
+    }
+    // And Python agrees when it runs them.
+    let check = "import marshal, sys\n\
+                 ns = {}\n\
+                 exec(marshal.loads(sys.stdin.buffer.read()), ns)\n\
+                 try:\n    r = ns['f'](-1)\nexcept AssertionError:\n    r = 'assert'\n\
+                 print(r, ns.get('__doc__'), ns['C'].__doc__, sep='|')";
+    assert_eq!(
+        python_text(check, &[], &levels[0]),
+        "assert|The module docstring.|The class docstring."
+    );
+    assert_eq!(
+        python_text(check, &[], &levels[1]),
+        "-1|The module docstring.|The class docstring."
+    );
+    assert_eq!(python_text(check, &[], &levels[2]), "-1|None|None");
+}
+
+#[test]
+fn two_compilers_give_identical_bytes() {
+    let sources: Vec<CompileRequest> = (0..40)
+        .map(|i| {
+            let source =
+                format!("X{i} = {{'k': {i}, 'v': [{i}.5, 'x' * {i}]}}\ndef f{i}(a=('t', {i})):\n    return a\n");
+            CompileRequest::new(source.into_bytes(), format!("m{i}.py"), (i % 3) as u8)
+        })
+        .chain(std::iter::once(CompileRequest::new(DOCS_AND_ASSERTS, "docs.py", 0)))
+        .collect();
+    let a: Vec<Vec<u8>> = compiler(1)
+        .compile_many(&sources)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let b: Vec<Vec<u8>> = compiler(3)
+        .compile_many(&sources)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(a, b);
+}
+
+fn stdlib_dir() -> PathBuf {
+    PathBuf::from(python_text(
+        "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        &[],
+        b"",
+    ))
+}
+
+/// Every `.py` file under `dir` except site-packages, sorted.
+fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() && entry.file_name() != "site-packages" && entry.file_name() != "__pycache__" {
+            py_files(&path, out);
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+/// `n` stdlib files spread over the whole tree, with their sources.
+fn stdlib_sample(n: usize) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    py_files(&stdlib_dir(), &mut files);
+    assert!(files.len() >= n, "only {} stdlib files", files.len());
+    let step = files.len() / n;
+    files
+        .iter()
+        .step_by(step)
+        .take(n)
+        .map(|p| (p.to_string_lossy().into_owned(), std::fs::read(p).unwrap()))
+        .collect()
+}
+
+/// Results comparable with `==` (errors by their message).
+fn comparable(results: Vec<Result<Vec<u8>, BytecodeError>>) -> Vec<Result<Vec<u8>, String>> {
+    results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect()
+}
+
+#[test]
+fn compile_many_on_stdlib_matches_one_by_one_in_order() {
+    let files = stdlib_sample(240);
+    let requests: Vec<CompileRequest> = files
+        .iter()
+        .map(|(name, source)| CompileRequest::new(&source[..], name.clone(), 0))
+        .collect();
+    let many = comparable(compiler(2).compile_many(&requests));
+    let mut single = compiler(1);
+    let one_by_one: Vec<_> = files
+        .iter()
+        .map(|(name, source)| single.compile(source, name, 0))
+        .collect();
+    let one_by_one = comparable(one_by_one);
+    assert_eq!(many.len(), requests.len());
+    for (i, (a, b)) in many.iter().zip(&one_by_one).enumerate() {
+        assert!(a == b, "{} differs between compile_many and compile", files[i].0);
+    }
+    let ok = many.iter().filter(|r| r.is_ok()).count();
+    assert!(ok >= 200, "only {ok} of {} stdlib files compiled", many.len());
+    // Spot-check a few against fresh processes.
+    for (i, (name, source)) in files.iter().enumerate().step_by(60) {
+        if let Ok(ours) = &many[i] {
+            assert_eq!(ours, &reference_marshal(source, name, 0), "{name}");
+        }
+    }
+}
+
+#[test]
+fn pyc_files_are_what_py_compile_writes_for_unchecked_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = stdlib_sample(25);
+    let mut c = compiler(2);
+    let requests: Vec<CompileRequest> = files
+        .iter()
+        .map(|(name, source)| CompileRequest::new(&source[..], name.clone(), 0))
+        .collect();
+    let results = c.compile_many(&requests);
+    let script = "import py_compile, sys\n\
+                  src, cfile, dfile = sys.argv[1:4]\n\
+                  py_compile.compile(src, cfile, dfile, doraise=True,\n\
+                  \x20   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)";
+    let mut compared = 0;
+    for ((name, source), result) in files.iter().zip(results) {
+        let Ok(marshal) = result else { continue };
+        let cfile = dir.path().join("ref.pyc");
+        python(script, &[name, cfile.to_str().unwrap(), name], b"");
+        let reference = std::fs::read(&cfile).unwrap();
+        assert_eq!(c.pyc_bytes(&marshal, source), reference, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 20);
+}
+
+#[test]
+fn pyc_header_and_import() {
+    let mut c = compiler(1);
+    let source = b"VALUE = sum(range(10))\n";
+    let marshal = c.compile(source, "hashmod.py", 0).unwrap();
+    let pyc = c.pyc_bytes(&marshal, source);
+
+    // Magic, flags and hash as Python computes them.
+    let info = python_text(
+        "import importlib.util, sys\n\
+         print(importlib.util.MAGIC_NUMBER.hex(), importlib.util.source_hash(sys.stdin.buffer.read()).hex(),\n\
+         sys.implementation.cache_tag, '%d.%d.%d' % sys.version_info[:3])",
+        &[],
+        source,
+    );
+    let expected: Vec<&str> = info.split(' ').collect();
+    assert_eq!(hex(&pyc[..4]), expected[0]);
+    assert_eq!(hex(&c.magic_number()), expected[0]);
+    assert_eq!(&pyc[4..8], &[1, 0, 0, 0], "flags: hash-based, unchecked");
+    assert_eq!(hex(&pyc[8..16]), expected[1]);
+    assert_eq!(c.cache_tag(), Some(expected[2]));
+    let v = c.python_version();
+    assert_eq!(format!("{}.{}.{}", v.major, v.minor, v.micro), expected[3]);
+    assert_eq!(&pyc[16..], &marshal[..]);
+
+    // importlib accepts it: as a sourceless module, and its header parser
+    // classifies it as hash-based without source checking.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hashmod.pyc"), &pyc).unwrap();
+    let loaded = python_text(
+        "import importlib._bootstrap_external as be, marshal, sys\n\
+         sys.path.insert(0, sys.argv[1])\n\
+         import hashmod\n\
+         data = open(hashmod.__file__, 'rb').read()\n\
+         flags = be._classify_pyc(data, 'hashmod', {})\n\
+         code = marshal.loads(data[16:])\n\
+         print(hashmod.VALUE, flags, code.co_filename, type(hashmod.__loader__).__name__)",
+        &[dir.path().to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(loaded, "45 1 hashmod.py SourcelessFileLoader");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn bom_and_coding_cookie_are_honoured() {
+    let mut c = compiler(1);
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice("# a comment\ns = 'h\u{e9}llo \u{20ac}'\n".as_bytes());
+    // 0xe9 is 'é' in latin-1 and not valid UTF-8 on its own.
+    let latin1 = b"# -*- coding: latin-1 -*-\ns = 'h\xe9llo \xa4'\n".to_vec();
+    let cases = [
+        ("bom.py", bom, "h\u{e9}llo \u{20ac}"),
+        ("latin1.py", latin1, "h\u{e9}llo \u{a4}"),
+    ];
+    for (name, source, expected) in cases {
+        let ours = c.compile(&source, name, 0).unwrap();
+        assert_eq!(ours, reference_marshal(&source, name, 0), "{name}");
+        let value = python_text(
+            "import marshal, sys\nns = {}\nexec(marshal.loads(sys.stdin.buffer.read()), ns)\n\
+             print(ns['s'].encode('utf-8').hex())",
+            &[],
+            &ours,
+        );
+        assert_eq!(value, hex(expected.as_bytes()), "{name}");
+    }
+    // Without the cookie the same bytes are a SyntaxError (invalid UTF-8).
+    let err = c.compile(b"s = 'h\xe9llo'\n", "nocookie.py", 0).unwrap_err();
+    assert!(matches!(err, BytecodeError::Syntax { .. }), "{err}");
+}
+
+#[test]
+fn syntax_errors_fail_only_their_item() {
+    let mut c = compiler(2);
+    let requests = vec![
+        CompileRequest::new(&b"a = 1\n"[..], "good1.py", 0),
+        CompileRequest::new(&b"x = 1\ny = 2\ndef broken(:\n    pass\n"[..], "bad.py", 0),
+        CompileRequest::new(&b"def f():\nreturn 1\n"[..], "indent.py", 0),
+        CompileRequest::new(&b"b = 2\n"[..], "good2.py", 1),
+        CompileRequest::new(&b"c = 3\n"[..], "bad_level.py", 7),
+        CompileRequest::new(&b"d = 4\n"[..], "good3.py", 2),
+    ];
+    let results = c.compile_many(&requests);
+    assert!(results[0].is_ok());
+    match &results[1] {
+        Err(BytecodeError::Syntax {
+            filename,
+            line,
+            message,
+        }) => {
+            assert_eq!(filename, "bad.py");
+            assert_eq!(*line, Some(3));
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+    match &results[2] {
+        Err(BytecodeError::Syntax { line, message, .. }) => {
+            assert_eq!(*line, Some(2));
+            assert!(message.starts_with("IndentationError: "), "{message}");
+        }
+        other => panic!("expected an indentation error, got {other:?}"),
+    }
+    assert!(results[3].is_ok());
+    assert!(matches!(results[4], Err(BytecodeError::InvalidOptimize(7))));
+    assert!(results[5].is_ok());
+    assert_eq!(
+        results[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .split(':')
+            .take(2)
+            .collect::<Vec<_>>(),
+        ["bad.py", "3"]
+    );
+
+    // The single-item path: the worker survives the error.
+    assert!(matches!(
+        c.compile(b"1 +\n", "e.py", 0),
+        Err(BytecodeError::Syntax { line: Some(1), .. })
+    ));
+    assert_eq!(
+        c.compile(b"z = 26\n", "z.py", 0).unwrap(),
+        reference_marshal(b"z = 26\n", "z.py", 0)
+    );
+    assert!(matches!(
+        c.compile(b"z = 26\n", "z.py", 3),
+        Err(BytecodeError::InvalidOptimize(3))
+    ));
+}
+
+#[test]
+fn nul_bytes_are_a_compile_error_not_a_crash() {
+    let mut c = compiler(1);
+    let err = c.compile(b"x = 1\0\n", "nul.py", 0).unwrap_err();
+    assert!(
+        matches!(err, BytecodeError::Syntax { .. } | BytecodeError::Compile { .. }),
+        "{err:?}"
+    );
+    assert!(c.compile(b"x = 1\n", "ok.py", 0).is_ok());
+}
+
+#[test]
+fn missing_or_non_python_interpreters_are_clear_errors() {
+    let missing = Path::new("/nonexistent/bin/python3.99");
+    let err = BytecodeCompiler::new(missing, 2).unwrap_err();
+    assert!(matches!(err, BytecodeError::InterpreterNotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent/bin/python3.99"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let not_python = script(
+        dir.path(),
+        "not-python",
+        "#!/bin/sh\necho 'this is not python' >&2\nexit 1\n",
+    );
+    let err = BytecodeCompiler::new(&not_python, 1).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, BytecodeError::Handshake { .. }), "{err:?}");
+    assert!(
+        text.contains("not-python") && text.contains("this is not python"),
+        "{text}"
+    );
+
+    // Not executable at all.
+    let plain = dir.path().join("plain-file");
+    std::fs::write(&plain, "").unwrap();
+    let err = BytecodeCompiler::new(&plain, 1).unwrap_err();
+    assert!(matches!(err, BytecodeError::Spawn { .. }), "{err:?}");
+    assert!(err.to_string().contains("plain-file"), "{err}");
+}
+
+#[test]
+fn old_pythons_are_refused_with_a_reason() {
+    // Only where pyenv (or a distribution) has them.
+    for old in ["python2.7", "python3.6"] {
+        if Command::new(old)
+            .arg("-c")
+            .arg("pass")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            let err = BytecodeCompiler::new(Path::new(old), 1).unwrap_err();
+            assert!(matches!(err, BytecodeError::Unsupported { .. }), "{old}: {err:?}");
+            assert!(err.to_string().contains("3.7"), "{err}");
+        }
+    }
+}
+
+/// An executable shell script in `dir`.
+fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A source that takes CPython a few seconds of CPU time to compile.
+fn slow_source() -> Vec<u8> {
+    (0..60_000)
+        .map(|i| format!("def f{i}(a, b):\n    return a + b * {i}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn a_worker_that_dies_fails_one_item_and_is_replaced() {
+    // `ulimit -t 1`: the kernel kills the worker (SIGXCPU/SIGKILL) after one
+    // second of CPU, which only the slow source reaches.
+    let dir = tempfile::tempdir().unwrap();
+    let limited = script(
+        dir.path(),
+        "python-cpu-limited",
+        "#!/bin/sh\nulimit -t 1\nexec python3 \"$@\"\n",
+    );
+    let mut c = BytecodeCompiler::new(&limited, 1).unwrap();
+    let slow = slow_source();
+    let requests = vec![
+        CompileRequest::new(&b"a = 1\n"[..], "a.py", 0),
+        CompileRequest::new(&slow[..], "slow.py", 0),
+        CompileRequest::new(&b"b = 2\n"[..], "b.py", 0),
+        CompileRequest::new(&b"c = 3\n"[..], "c.py", 0),
+    ];
+    let results = c.compile_many(&requests);
+    assert!(results[0].is_ok());
+    match &results[1] {
+        Err(BytecodeError::WorkerDied { stderr }) => assert!(stderr.contains("signal"), "{stderr}"),
+        other => panic!("expected WorkerDied, got {other:?}"),
+    }
+    assert_eq!(results[2].as_ref().unwrap(), &reference_marshal(b"b = 2\n", "b.py", 0));
+    assert!(results[3].is_ok());
+
+    // The single-item path too.
+    assert!(matches!(
+        c.compile(&slow, "slow.py", 0),
+        Err(BytecodeError::WorkerDied { .. })
+    ));
+    assert!(c.compile(b"d = 4\n", "d.py", 0).is_ok());
+}
+
+#[test]
+fn output_does_not_depend_on_what_the_worker_compiled_before() {
+    // `ä = 1` makes CPython < 3.13 intern the one-character singleton "ä" for
+    // the rest of the process; a later module's constant "ä" then marshals as
+    // interned. The worker must retire instead (see the module docs).
+    let polluter = "ä = 1\n".as_bytes();
+    let victim = "VALUES = ('ä', 'ö', 'x y')\n".as_bytes();
+    let fresh = reference_marshal(victim, "victim.py", 0);
+    let mut c = compiler(1);
+    assert_eq!(c.compile(victim, "victim.py", 0).unwrap(), fresh);
+    assert!(c.compile(polluter, "polluter.py", 0).is_ok());
+    assert_eq!(
+        c.compile(victim, "victim.py", 0).unwrap(),
+        fresh,
+        "compile after the polluter"
+    );
+
+    // And in the middle of a pipelined batch, where requests already written
+    // to the retiring worker must be re-sent to its replacement.
+    let mut requests = Vec::new();
+    for i in 0..30 {
+        if i % 7 == 3 {
+            requests.push(CompileRequest::new(polluter, format!("polluter{i}.py"), 0));
+        }
+        requests.push(CompileRequest::new(victim, "victim.py", 0));
+    }
+    for workers in [1, 2] {
+        let results = compiler(workers).compile_many(&requests);
+        for (request, result) in requests.iter().zip(results) {
+            let result = result.unwrap();
+            if request.filename == "victim.py" {
+                assert_eq!(result, fresh, "{workers} workers");
+            }
+        }
+    }
+}
+
+#[test]
+fn large_sources_and_outputs_do_not_deadlock() {
+    // Sources and marshal output far bigger than a pipe buffer (64 KiB), with
+    // several in flight per worker.
+    let big: Vec<Vec<u8>> = (0..6)
+        .map(|k| {
+            (0..8_000)
+                .map(|i| {
+                    format!(
+                        "S{i} = 'string constant number {i} in module {k}, padded {}'\n",
+                        "#".repeat(i % 50)
+                    )
+                })
+                .collect::<String>()
+                .into_bytes()
+        })
+        .collect();
+    let requests: Vec<CompileRequest> = big
+        .iter()
+        .enumerate()
+        .map(|(k, s)| CompileRequest::new(&s[..], format!("big{k}.py"), 0))
+        .collect();
+    let results = compiler(2).compile_many(&requests);
+    for (k, result) in results.into_iter().enumerate() {
+        let marshal = result.unwrap();
+        assert!(marshal.len() > 256 * 1024);
+        if k == 0 {
+            assert_eq!(marshal, reference_marshal(&big[0], "big0.py", 0));
+        }
+    }
+}
+
+#[test]
+fn source_hash_matches_importlib() {
+    let c = compiler(1);
+    let inputs: Vec<Vec<u8>> = vec![b"".to_vec(), b"x".to_vec(), (0..=255u8).cycle().take(100_003).collect()];
+    for input in inputs {
+        let expected = python_text(
+            "import importlib.util, sys; print(importlib.util.source_hash(sys.stdin.buffer.read()).hex())",
+            &[],
+            &input,
+        );
+        assert_eq!(hex(&c.source_hash(&input)), expected, "{} bytes", input.len());
+    }
+}
+
+#[test]
+fn dropping_the_compiler_ends_its_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // `exec` keeps the PID, so the recorded PID is the worker's.
+    let recording = script(
+        dir.path(),
+        "python-recording",
+        &format!("#!/bin/sh\necho $$ >> '{}'\nexec python3 \"$@\"\n", pids.display()),
+    );
+    let mut c = BytecodeCompiler::new(&recording, 3).unwrap();
+    assert!(c.compile(b"x = 1\n", "x.py", 0).is_ok());
+    let recorded: Vec<String> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(recorded.len(), 3);
+    for pid in &recorded {
+        assert!(
+            Path::new(&format!("/proc/{pid}")).exists(),
+            "worker {pid} should be running"
+        );
+    }
+    drop(c);
+    // Waited for, so not even zombies are left.
+    for pid in &recorded {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "worker {pid} still exists"
+        );
+    }
+}
+
+/// Other interpreters on this machine: `OXDIST_TEST_PYTHONS` (separated by
+/// `:`) or every `$PYENV_ROOT/versions/*/bin/python3` (default `~/.pyenv`).
+fn other_pythons() -> Vec<PathBuf> {
+    if let Some(list) = std::env::var_os("OXDIST_TEST_PYTHONS") {
+        return std::env::split_paths(&list).collect();
+    }
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    let Some(Ok(versions)) = root.map(|r| std::fs::read_dir(r.join("versions"))) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = versions
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin/python3"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn every_supported_interpreter_matches_its_own_fresh_process() {
+    // Frozenset constants (hash-seed order before 3.11), the latin-1
+    // singleton case, docstrings and asserts.
+    let frozen = b"def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta', 'epsilon', 1.5, b'z'}\n".to_vec();
+    let polluter = "\u{e4} = 1\n".as_bytes();
+    let victim = "VALUES = ('\u{e4}', '\u{f6}', 'x y')\n".as_bytes();
+    for python in other_pythons() {
+        let mut c = match BytecodeCompiler::new(&python, 2) {
+            Ok(c) => c,
+            Err(BytecodeError::Unsupported { .. }) => continue,
+            Err(e) => panic!("{}: {e}", python.display()),
+        };
+        let v = c.python_version().clone();
+        let label = format!("{} ({v})", python.display());
+        for optimize in 0..=2 {
+            for (name, source) in [
+                ("frozen.py", &frozen[..]),
+                ("docs.py", DOCS_AND_ASSERTS),
+                ("victim.py", victim),
+            ] {
+                let ours = c
+                    .compile(source, name, optimize)
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+                assert_eq!(
+                    ours,
+                    reference_marshal_with(&python, source, name, optimize),
+                    "{label} {name} -O{optimize}"
+                );
+            }
+        }
+        assert!(c.compile(polluter, "polluter.py", 0).is_ok());
+        let again = c.compile(victim, "victim.py", 0).unwrap();
+        assert_eq!(
+            again,
+            reference_marshal_with(&python, victim, "victim.py", 0),
+            "{label}: victim after polluter"
+        );
+        // The Rust source hash agrees with this version's importlib.
+        let marshal = c.compile(&frozen, "frozen.py", 0).unwrap();
+        let expected = Command::new(&python)
+            .args([
+                "-c",
+                "import importlib.util, sys; sys.stdout.buffer.write(importlib.util.source_hash(sys.argv[1].encode()))",
+            ])
+            .arg(std::str::from_utf8(&frozen).unwrap())
+            .output()
+            .unwrap()
+            .stdout;
+        assert_eq!(&c.pyc_bytes(&marshal, &frozen)[8..16], &expected[..], "{label}");
+    }
+}
+
+/// Slow (a few minutes per interpreter): the whole standard library of
+/// `OXDIST_TEST_PYTHON` (default `python3`), compiled in sorted order with two
+/// workers and in reverse order with one, must give identical bytes, and
+/// match fresh processes on a sample.
+/// `cargo test -p oxdist --test bytecode -- --ignored`
+#[test]
+#[ignore]
+fn whole_stdlib_is_independent_of_order_and_worker_count() {
+    let python = PathBuf::from(std::env::var_os("OXDIST_TEST_PYTHON").unwrap_or_else(|| PYTHON.into()));
+    let stdlib = Command::new(&python)
+        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
+        .output()
+        .unwrap()
+        .stdout;
+    let mut files = Vec::new();
+    py_files(Path::new(String::from_utf8(stdlib).unwrap().trim()), &mut files);
+    let sources: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|p| (p.to_string_lossy().into_owned(), std::fs::read(p).unwrap()))
+        .collect();
+    let forward: Vec<CompileRequest> = sources
+        .iter()
+        .map(|(name, source)| CompileRequest::new(&source[..], name.clone(), 0))
+        .collect();
+    let reverse: Vec<CompileRequest> = forward.iter().rev().cloned().collect();
+    let a = comparable(BytecodeCompiler::new(&python, 2).unwrap().compile_many(&forward));
+    let mut b = comparable(BytecodeCompiler::new(&python, 1).unwrap().compile_many(&reverse));
+    b.reverse();
+    let differing: Vec<&str> = (0..a.len())
+        .filter(|&i| a[i] != b[i])
+        .map(|i| sources[i].0.as_str())
+        .collect();
+    assert!(differing.is_empty(), "{} files differ: {differing:?}", differing.len());
+    for i in (0..sources.len()).step_by(sources.len() / 25) {
+        if let Ok(ours) = &a[i] {
+            assert_eq!(
+                ours,
+                &reference_marshal_with(&python, &sources[i].1, &sources[i].0, 0),
+                "{}",
+                sources[i].0
+            );
+        }
+    }
+}

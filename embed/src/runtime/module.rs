@@ -1,0 +1,181 @@
+//! The built-in module `_oxdist`: zero-copy access to the packed resources
+//! for the Python-level importer. Written against the C API directly
+//! because it must work between the two initialisation phases.
+
+use std::cell::UnsafeCell;
+use std::ffi::{CString, c_char, c_int};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use pyo3_ffi as ffi;
+
+use crate::format::{EntryKind, PackedResources};
+
+struct State {
+    resources: &'static PackedResources<'static>,
+    exe_dir: CString,
+    executable: CString,
+    optimize: i32,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+/// Statics CPython mutates (module definition, method table).
+struct PyStatic<T>(UnsafeCell<T>);
+// SAFETY: only touched while holding the GIL.
+unsafe impl<T> Sync for PyStatic<T> {}
+
+static METHODS: PyStatic<[ffi::PyMethodDef; 4]> = PyStatic(UnsafeCell::new([
+    ffi::PyMethodDef {
+        ml_name: c"get".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: get },
+        ml_flags: ffi::METH_O,
+        ml_doc: c"get(key) -> memoryview of the entry's data, or None".as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"flags".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: flags },
+        ml_flags: ffi::METH_O,
+        ml_doc: c"flags(key) -> the entry's flags, or None".as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"keys".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: keys },
+        ml_flags: ffi::METH_O,
+        ml_doc: c"keys(prefix) -> keys starting with prefix, sorted".as_ptr(),
+    },
+    ffi::PyMethodDef::zeroed(),
+]));
+
+static MODULE: PyStatic<ffi::PyModuleDef> = PyStatic(UnsafeCell::new(ffi::PyModuleDef {
+    m_base: ffi::PyModuleDef_HEAD_INIT,
+    m_name: c"_oxdist".as_ptr(),
+    m_doc: c"Packed resources of this executable (oxdist runtime).".as_ptr(),
+    m_size: -1,
+    m_methods: std::ptr::null_mut(),
+    m_slots: std::ptr::null_mut(),
+    m_traverse: None,
+    m_clear: None,
+    m_free: None,
+}));
+
+/// Registers `_oxdist` as a built-in module. Call before initialisation.
+pub(super) fn register(resources: &'static PackedResources<'static>, exe_dir: &Path, executable: &Path, optimize: i32) {
+    let cstring = |p: &Path| CString::new(p.to_string_lossy().as_bytes()).unwrap_or_default();
+    let _ = STATE.set(State {
+        resources,
+        exe_dir: cstring(exe_dir),
+        executable: cstring(executable),
+        optimize,
+    });
+    // SAFETY: called once, before Py_InitializeFromConfig.
+    unsafe {
+        ffi::PyImport_AppendInittab(c"_oxdist".as_ptr(), Some(init));
+    }
+}
+
+unsafe extern "C" fn init() -> *mut ffi::PyObject {
+    let Some(state) = STATE.get() else {
+        return std::ptr::null_mut();
+    };
+    unsafe {
+        (*MODULE.0.get()).m_methods = METHODS.0.get().cast();
+        let module = ffi::PyModule_Create(MODULE.0.get());
+        if module.is_null() {
+            return module;
+        }
+        ffi::PyModule_AddStringConstant(module, c"exe_dir".as_ptr(), state.exe_dir.as_ptr());
+        ffi::PyModule_AddStringConstant(module, c"executable".as_ptr(), state.executable.as_ptr());
+        ffi::PyModule_AddIntConstant(module, c"optimize".as_ptr(), state.optimize.into());
+        module
+    }
+}
+
+/// The key argument as UTF-8, split into kind and name.
+unsafe fn key_arg<'a>(arg: *mut ffi::PyObject) -> Option<(EntryKind, &'a str)> {
+    unsafe {
+        let mut len: ffi::Py_ssize_t = 0;
+        let ptr = ffi::PyUnicode_AsUTF8AndSize(arg, &mut len);
+        if ptr.is_null() {
+            return None;
+        }
+        let key = std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize));
+        EntryKind::split_key(key)
+    }
+}
+
+fn none() -> *mut ffi::PyObject {
+    // SAFETY: Py_None is immortal; returning it needs a new reference.
+    unsafe {
+        let none = ffi::Py_None();
+        ffi::Py_IncRef(none);
+        none
+    }
+}
+
+unsafe extern "C" fn get(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    let Some(state) = STATE.get() else { return none() };
+    unsafe {
+        let Some((kind, name)) = key_arg(arg) else {
+            return if ffi::PyErr_Occurred().is_null() {
+                none()
+            } else {
+                std::ptr::null_mut()
+            };
+        };
+        match state.resources.get(kind, name) {
+            Some(entry) => {
+                let data = entry.data;
+                // Read-only view of the mapped executable: no copy.
+                ffi::PyMemoryView_FromMemory(
+                    data.as_ptr() as *mut c_char,
+                    data.len() as ffi::Py_ssize_t,
+                    ffi::PyBUF_READ,
+                )
+            }
+            None => none(),
+        }
+    }
+}
+
+unsafe extern "C" fn flags(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    let Some(state) = STATE.get() else { return none() };
+    unsafe {
+        let Some((kind, name)) = key_arg(arg) else {
+            return if ffi::PyErr_Occurred().is_null() {
+                none()
+            } else {
+                std::ptr::null_mut()
+            };
+        };
+        match state.resources.get(kind, name) {
+            Some(entry) => ffi::PyLong_FromLong(entry.flags.bits() as _),
+            None => none(),
+        }
+    }
+}
+
+unsafe extern "C" fn keys(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    let Some(state) = STATE.get() else { return none() };
+    unsafe {
+        let list = ffi::PyList_New(0);
+        let Some((kind, prefix)) = key_arg(arg) else {
+            return if ffi::PyErr_Occurred().is_null() {
+                list
+            } else {
+                std::ptr::null_mut()
+            };
+        };
+        let kind_prefix = kind.prefix();
+        for entry in state.resources.iter_prefix(kind, prefix) {
+            let key = format!("{kind_prefix}{}", entry.name);
+            let item = ffi::PyUnicode_FromStringAndSize(key.as_ptr().cast(), key.len() as ffi::Py_ssize_t);
+            if item.is_null() || ffi::PyList_Append(list, item) != 0 as c_int {
+                ffi::Py_DecRef(list);
+                return std::ptr::null_mut();
+            }
+            ffi::Py_DecRef(item);
+        }
+        list
+    }
+}
