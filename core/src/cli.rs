@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Build a target, then run the executable it produces
+    Run {
+        /// Target to run [default: the configuration's default target]
+        #[arg(long)]
+        target: Option<String>,
+        /// Arguments for the executable (after `--`)
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// List the targets the configuration registers
     ListTargets,
     /// Inspect Python distributions
@@ -162,6 +171,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
             commands::package::run(format, target.as_deref(), out.as_deref(), &cli.global, &reporter)
         }
         Command::ListTargets => commands::list_targets::run(&cli.global),
+        Command::Run { target, args } => commands::run::run(target.as_deref(), args, &cli.global, &reporter),
         Command::Distribution(DistributionCommand::Info { archive, host, sha256 }) => {
             commands::distribution::info(archive.as_deref(), *host, sha256.as_deref(), &cli.global)
         }

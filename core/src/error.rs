@@ -63,6 +63,8 @@ pub enum Error {
     Wheel(#[from] crate::python::wheel::WheelError),
     #[error(transparent)]
     Executable(#[from] crate::embedding::executable::ExecutableError),
+    #[error("target {target:?} {problem}; `oxdist run` needs a target that produces one executable")]
+    NothingToRun { target: String, problem: String },
 }
 
 impl Error {
@@ -83,6 +85,7 @@ impl Error {
             // A distribution, wheel or directory named on the command line is bad input.
             Error::Host(_) | Error::Standalone(_) | Error::Scan(_) | Error::Wheel(_) => exit::INPUT,
             Error::Executable(e) => e.exit_code(),
+            Error::NothingToRun { .. } => exit::CONFIG,
         }
     }
 }

@@ -210,8 +210,10 @@ fn pyoxidizer_functions_not_supported_yet() {
             .fails_with(CONFIG, &[&format!("not supported yet: {name}"), "oxdist.star:1:5"]);
     }
     p.config(&manifest_config("m.add_python_resource(\".\", None)"));
-    p.run(&["build"])
-        .fails_with(CONFIG, &["add_python_resource takes a PythonExecutable or a Python resource, not NoneType"]);
+    p.run(&["build"]).fails_with(
+        CONFIG,
+        &["add_python_resource takes a PythonExecutable or a Python resource, not NoneType"],
+    );
 }
 
 #[test]

@@ -714,13 +714,47 @@ fn every_supported_interpreter_matches_its_own_fresh_process() {
                 );
             }
         }
-        assert!(c.compile(polluter, "polluter.py", 0).is_ok());
-        let again = c.compile(victim, "victim.py", 0).unwrap();
-        assert_eq!(
-            again,
-            reference_marshal_with(&python, victim, "victim.py", 0),
-            "{label}: victim after polluter"
-        );
+        // Requests that change the worker's state, each followed by a module
+        // whose bytes that state would change (see the module docs of
+        // `bytecode`): a latin-1 identifier; a non-ASCII identifier, which
+        // imports unicodedata (< 3.11: FLAG_REF on "normalize"); a coding
+        // cookie, which imports a codec (< 3.11: "decoding_table"); and the
+        // same module twice, whose shared str frozenset is split the second
+        // time (3.12: immortal interned strings).
+        let twice = b"def a(x):\n    return x in {'q426', 'q225', 'q226'}\n\
+                      def b(x):\n    return x not in {'q426', 'q225', 'q226'}\n";
+        let cookie = b"# -*- coding: iso8859-3 -*-\nx = 1\n";
+        let cases: [(&[u8], &[u8]); 4] = [
+            (polluter, victim),
+            ("\u{3c9} = 1\n".as_bytes(), b"A = ('normalize', 'decimal', 'NFKC')\n"),
+            (cookie, b"T = ('decoding_table', 'encoding_table', 'getregentry')\n"),
+            (twice, twice),
+        ];
+        for (first, second) in cases {
+            let _ = c.compile(first, "first.py", 0).unwrap();
+            let expected = reference_marshal_with(&python, second, "second.py", 0);
+            assert_eq!(
+                c.compile(second, "second.py", 0).unwrap(),
+                expected,
+                "{label}: {} after {}",
+                String::from_utf8_lossy(second),
+                String::from_utf8_lossy(first)
+            );
+            // And pipelined, with two workers.
+            let batch: Vec<CompileRequest> = (0..8)
+                .flat_map(|_| {
+                    [
+                        CompileRequest::new(first, "first.py", 0),
+                        CompileRequest::new(second, "second.py", 0),
+                    ]
+                })
+                .collect();
+            for (i, result) in c.compile_many(&batch).into_iter().enumerate() {
+                if i % 2 == 1 {
+                    assert_eq!(result.unwrap(), expected, "{label}: batch item {i}");
+                }
+            }
+        }
         // The Rust source hash agrees with this version's importlib.
         let marshal = c.compile(&frozen, "frozen.py", 0).unwrap();
         let expected = Command::new(&python)

@@ -692,3 +692,31 @@ register_target("t", lambda: None)
     p.run(&["build"])
         .fails_with(3, &["sys_paths must be a list of strings, not string"]);
 }
+
+#[test]
+fn python_without_a_start_up_path_is_refused() {
+    // A distribution for this machine whose version the runtime cannot start.
+    let p = Project::new();
+    let mut json = python_json("8", false);
+    json["target_triple"] = oxdist::HOST_TRIPLE.into();
+    json["python_version"] = "3.14.0".into();
+    json["python_major_minor_version"] = "3.14".into();
+    json["python_implementation_cache_tag"] = "cpython-314".into();
+    let archive = synthetic_archive(p.path(), "py314.tar.zst", &json, true, &[]);
+    p.config(&format!(
+        "register_target(\"exe\", lambda: PythonDistribution(local_path = \"{}\").to_python_executable(\"app\"))\n",
+        archive.display()
+    ));
+    p.run_with_env(
+        &["build"],
+        &[("OXDIST_CACHE_DIR", p.path().join("cache").to_str().unwrap())],
+    )
+    .fails_with(
+        3,
+        &[
+            "Python 3.14 has no start-up path",
+            "3.10, 3.11, 3.12, 3.13",
+            "_Py_InitializeMain",
+        ],
+    );
+}

@@ -99,6 +99,7 @@ pub fn write_archive(
     options: &ArchiveOptions,
     dest: &Path,
 ) -> Result<(), ArchiveError> {
+    check_root_dir(&options.root_dir)?;
     let io_err = |source| ArchiveError::Io {
         path: dest.to_path_buf(),
         source,
@@ -139,6 +140,20 @@ pub fn write_archive(
         }
         ArchiveFormat::Zip => write_zip(manifest, options, out, dest),
     })
+}
+
+/// Refuses a root directory that is not a single plain name. Anything else
+/// breaks the one-top-level-directory rule (`a/b` has no `a/` member) or, in a
+/// zip, which does not check names, yields absolute or `../` entry names.
+fn check_root_dir(root: &str) -> Result<(), ManifestError> {
+    if root.is_empty() || root == "." || root == ".." || root.contains(['/', '\\', '\0']) {
+        return Err(ManifestError::InvalidPath {
+            path: root.to_string(),
+            reason: "the archive's root directory must be a single directory name \
+                     (not empty, '.' or '..', without '/', '\\' or NUL)",
+        });
+    }
+    Ok(())
 }
 
 /// One archive member, in the order it is written.

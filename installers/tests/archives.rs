@@ -706,3 +706,31 @@ fn missing_source_file_fails_naming_it_and_leaves_nothing_behind() {
         }
     }
 }
+
+#[test]
+fn root_dir_must_be_a_single_directory_name() {
+    let mut manifest = FileManifest::new();
+    let entry = FileEntry::from_bytes(b"x".to_vec(), false, "test");
+    manifest.add_file(ManifestPath::new("f.txt").unwrap(), entry).unwrap();
+    // Each would put entries outside one top-level directory: zip writers
+    // take such names as they are ("/f.txt", "../evil/f.txt").
+    for root in ["", ".", "..", "../evil", "/abs", "a/b", "./x", "a\\b", "a\0b"] {
+        for format in ArchiveFormat::ALL {
+            let out = tempfile::tempdir().unwrap();
+            let dest = out.path().join(format!("out.{}", format.extension()));
+            let opts = ArchiveOptions {
+                root_dir: root.to_string(),
+                mtime: Timestamp::DEFAULT,
+                threads: 1,
+            };
+            let err = write_archive(&manifest, format, &opts, &dest)
+                .expect_err(&format!("{format}: root_dir {root:?} must be refused"));
+            let message = err.to_string();
+            assert!(
+                message.contains("root directory") && message.contains(&format!("{root:?}")),
+                "{format}: {message}"
+            );
+            assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "{format}: {root:?}");
+        }
+    }
+}

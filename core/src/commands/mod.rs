@@ -6,6 +6,7 @@ pub mod find_resources;
 pub mod init;
 pub mod list_targets;
 pub mod package;
+pub mod run;
 
 use crate::cli::GlobalArgs;
 use crate::dialect::{self, EvalOptions, Evaluation, Resolve};

@@ -495,12 +495,17 @@ pub(crate) fn package_root_resources(
     packages: &[String],
 ) -> anyhow::Result<Vec<PythonResource>> {
     let root = config_relative(eval, path)?;
+    let normalize = |name: &str| name.to_ascii_lowercase().replace(['-', '.'], "_");
     Ok(scan::scan_directory(&root, &dist.suffixes)?
         .into_iter()
-        .filter(|r| {
-            let name = r.full_name();
-            let top = name.split(['.', ':', '/']).next().unwrap_or_default();
-            packages.iter().any(|p| p == top)
+        .filter(|r| match r {
+            // A package's own metadata (`NAME-VERSION.dist-info`) belongs to it.
+            PythonResource::DistributionResource(d) => packages.iter().any(|p| normalize(p) == normalize(&d.package)),
+            _ => {
+                let name = r.full_name();
+                let top = name.split(['.', ':', '/']).next().unwrap_or_default();
+                packages.iter().any(|p| p == top)
+            }
         })
         .collect())
 }

@@ -59,7 +59,8 @@ impl ExecutableError {
             | ExecutableError::StaticExtension(_)
             | ExecutableError::Manifest(_)
             | ExecutableError::Launcher(LauncherError::Distribution(_))
-            | ExecutableError::Launcher(LauncherError::CrossTarget { .. }) => exit::CONFIG,
+            | ExecutableError::Launcher(LauncherError::CrossTarget { .. })
+            | ExecutableError::Launcher(LauncherError::UnsupportedPython(_)) => exit::CONFIG,
             _ => exit::BUILD,
         }
     }

@@ -37,6 +37,11 @@ pub enum LauncherError {
     NoCargo(String),
     #[error("building the launcher for {python} failed; cargo said:\n{output}")]
     Build { python: String, output: String },
+    #[error(
+        "Python {0} has no start-up path in this runtime: it supports {supported}; Python 3.14 removed _Py_InitializeMain (see docs/architecture.md)",
+        supported = SUPPORTED_PYTHONS.join(", ")
+    )]
+    UnsupportedPython(String),
     #[error("launchers are built for {target} only on a {target} host (this oxdist runs on {host})")]
     CrossTarget { target: String, host: String },
 }
@@ -51,6 +56,9 @@ fn workspace_lock() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock")
 }
 
+/// CPython versions whose two-phase start-up the runtime implements.
+pub const SUPPORTED_PYTHONS: [&str; 4] = ["3.10", "3.11", "3.12", "3.13"];
+
 /// Libraries every launcher links besides libpython's own.
 const BASE_LIBRARIES: [&str; 4] = ["pthread", "dl", "util", "m"];
 
@@ -61,6 +69,9 @@ struct LauncherInputs {
 }
 
 fn inputs(dist: &PythonDistribution) -> Result<LauncherInputs, LauncherError> {
+    if !SUPPORTED_PYTHONS.contains(&dist.major_minor.as_str()) {
+        return Err(LauncherError::UnsupportedPython(dist.major_minor.clone()));
+    }
     if dist.target_triple != crate::HOST_TRIPLE {
         return Err(LauncherError::CrossTarget {
             target: dist.target_triple.clone(),

@@ -21,43 +21,55 @@
 //! - Response, worker → oxdist: `u8` status, `u32` length, payload. Status 0:
 //!   payload is `marshal.dumps(code)`; 1: `SyntaxError`, payload is a `u32`
 //!   line (0 = unknown) and the UTF-8 message; 2: another exception, payload
-//!   is `"Type: message"`. Bit `0x80` (retire) means the worker exits after
-//!   this response; see "Determinism".
+//!   is `"Type: message"`; 3 (retry): no answer, send this request again as
+//!   the first one of a fresh worker. Bit `0x80` (retire) means the worker
+//!   exits after this response (always set with 3); see "Determinism".
 //!
 //! The worker answers requests strictly in order, so oxdist only has to
 //! remember which request each worker is working on.
 //!
 //! # Determinism
 //!
-//! What we found about `marshal.dumps(code)` for the same source, filename and
-//! optimize level (checked on CPython 3.7–3.13):
+//! `marshal.dumps(code)` for the same source, filename and optimize level is
+//! not a pure function of the code object in CPython; what we found (CPython
+//! 3.7–3.13, whole standard libraries compiled in different orders and with
+//! different worker counts, compared with fresh processes):
 //!
 //! - `FLAG_REF` (bit `0x80` of a type byte) is set on an object iff its
-//!   reference count is above one while it is written. Within the code object
-//!   graph that count depends only on the compiler (shared constants, interned
-//!   names), except for the top-level code object, whose count is whatever the
-//!   caller holds: `marshal.dumps(compile(...))` starts with `0x63`, while
-//!   importlib/`py_compile` (and therefore every `.pyc` in `__pycache__`)
-//!   start with `0xe3`. The worker always holds two references, so its output
-//!   matches importlib's, and a reference that keeps `code` in a variable.
-//! - Strings are written as "interned" or not according to the object's
-//!   state. One-character latin-1 strings are process-wide singletons that
-//!   CPython < 3.13 interns for good the first time some module uses one as an
-//!   identifier, so the bytes for a module with the constant `"ä"` depended on
-//!   whether the same process had compiled `ä = 1` earlier (in the 3.11
-//!   standard library: `html/entities.py` and `test/test_string_literals.py`
-//!   changed after `test/test_unicode_identifiers.py`). The worker watches the
-//!   singletons that the compiler does not intern on its own and, when one
-//!   changes, retires after answering; oxdist starts a fresh worker and
-//!   re-sends what was in flight. Output is then what a fresh process gives,
-//!   whatever the order of the files or the number of workers.
-//! - Before 3.11, `frozenset` constants (`x in {"a", "b"}`) are written in
-//!   hash-table order, which depends on the per-process string hash seed.
-//!   For those versions the workers run with `PYTHONHASHSEED=0` (and every
-//!   other `PYTHON*` variable removed, `-s -S -B` instead of `-I`, which would
-//!   ignore the seed). 3.11+ sorts frozenset elements in marshal.
-//! - Round-tripping through `marshal.loads` does not help with either: loading
-//!   interns strings and returns the same singletons.
+//!   reference count is above one while it is written (python/cpython#78274
+//!   and #98819, still open). For the top-level code object that is whatever
+//!   the caller holds: `marshal.dumps(compile(...))` starts with `0x63`,
+//!   importlib/`py_compile` (so every `.pyc` in `__pycache__`) with `0xe3`. The
+//!   worker holds two references, so it always matches importlib.
+//! - Interned strings always get `FLAG_REF` since 3.11 (python/cpython#8226);
+//!   before, only when something else holds them, and compiling can make
+//!   modules hold them for good: a non-ASCII identifier imports `unicodedata`
+//!   (its `normalize`, `decimal`, … then get `FLAG_REF` in later modules), a
+//!   coding cookie imports a codec module.
+//! - Strings are written as interned or not according to the object's state.
+//!   One-character latin-1 strings are process-wide singletons that CPython
+//!   < 3.13 interns for good the first time a module uses one as an
+//!   identifier (`ä = 1`), which changes every later constant `"ä"`.
+//! - In 3.12 interned strings are immortal; a frozenset constant shared by two
+//!   functions of a module (ftplib.py) is written once plus a reference the
+//!   first time the module is compiled in a process and twice afterwards.
+//! - Before 3.11, frozenset constants (`x in {"a", "b"}`) are written in hash
+//!   table order, i.e. depend on the string hash seed (python/cpython#27926
+//!   sorted them in 3.11).
+//!
+//! Round-tripping through `marshal.loads` fixes none of this (loading interns
+//! and shares the same way), and forking a fresh child per file costs 2.5×
+//! the CPU. What we do instead: every answer is the one a fresh worker
+//! process gives. The worker retires (exits after answering; oxdist starts a
+//! new one and re-sends what was in flight) whenever a request changed the
+//! state that matters (loaded modules, interned latin-1 singletons), and
+//! answers "retry" for the rare module whose output could depend on strings
+//! interned by earlier requests (equal str frozensets that are distinct
+//! objects), which oxdist then sends first to a fresh worker. Before 3.11
+//! workers run with `PYTHONHASHSEED=0` (and every other `PYTHON*` variable
+//! removed, `-s -S -B` instead of `-I`, which would ignore the seed). The
+//! result matches `python -m compileall --invalidation-mode unchecked-hash`
+//! byte for byte on the whole 3.11 standard library.
 //!
 //! `.pyc` files are PEP 552 hash-based and unchecked, so they carry no mtime;
 //! see [`BytecodeCompiler::pyc_bytes`].
@@ -81,6 +93,7 @@ const OP_COMPILE: u8 = b'C';
 const STATUS_OK: u8 = 0;
 const STATUS_SYNTAX: u8 = 1;
 const STATUS_ERROR: u8 = 2;
+const STATUS_RETRY: u8 = 3;
 const STATUS_RETIRE: u8 = 0x80;
 /// Exit code of a worker that refuses the interpreter (Python < 3.7).
 const EXIT_UNSUPPORTED: i32 = 3;
@@ -330,29 +343,38 @@ impl BytecodeCompiler {
         if optimize > 2 {
             return Err(BytecodeError::InvalidOptimize(optimize));
         }
-        let slot = &mut self.workers[0];
-        let worker = match slot {
-            Some(worker) => worker,
-            None => slot.insert(self.spawner.spawn()?),
-        };
-        let answer = match worker.stdin.as_mut() {
-            Some(stdin) => {
-                write_request(stdin, filename, source, optimize).and_then(|()| read_response(&mut worker.stdout))
-            }
-            None => Err(io::ErrorKind::BrokenPipe.into()),
-        };
-        match answer {
-            Ok(response) => {
-                if response.retire {
-                    *slot = None;
+        // A worker that answers "retry" exits; its replacement is fresh and
+        // never asks for a retry of its first request.
+        for _attempt in 0..2 {
+            let slot = &mut self.workers[0];
+            let worker = match slot {
+                Some(worker) => worker,
+                None => slot.insert(self.spawner.spawn()?),
+            };
+            let answer = match worker.stdin.as_mut() {
+                Some(stdin) => {
+                    write_request(stdin, filename, source, optimize).and_then(|()| read_response(&mut worker.stdout))
                 }
-                response.into_result(filename)
-            }
-            Err(err) => {
-                let mut worker = slot.take().expect("worker present");
-                Err(worker.died(&err))
+                None => Err(io::ErrorKind::BrokenPipe.into()),
+            };
+            match answer {
+                Ok(response) => {
+                    if response.retire {
+                        *slot = None;
+                    }
+                    if response.status != STATUS_RETRY {
+                        return response.into_result(filename);
+                    }
+                }
+                Err(err) => {
+                    let mut worker = slot.take().expect("worker present");
+                    return Err(worker.died(&err));
+                }
             }
         }
+        Err(BytecodeError::Protocol(format!(
+            "a fresh worker asked to retry {filename}"
+        )))
     }
 
     /// Compiles every request, spread over all workers, and returns the
@@ -790,10 +812,13 @@ impl Response {
                     message: String::from_utf8_lossy(&self.payload[4..]).into_owned(),
                 })
             }
-            _ => Err(BytecodeError::Compile {
+            STATUS_ERROR => Err(BytecodeError::Compile {
                 filename: filename.to_string(),
                 message: String::from_utf8_lossy(&self.payload).into_owned(),
             }),
+            other => Err(BytecodeError::Protocol(format!(
+                "unexpected status {other} for {filename}"
+            ))),
         }
     }
 }
@@ -805,7 +830,7 @@ fn read_response(stdout: &mut BufReader<ChildStdout>) -> io::Result<Response> {
     stdout.read_exact(&mut head)?;
     let status = head[0] & !STATUS_RETIRE;
     let len = u32::from_le_bytes(head[1..].try_into().expect("4 bytes")) as usize;
-    if status > STATUS_ERROR || (status == STATUS_SYNTAX && len < 4) {
+    if status > STATUS_RETRY || (status == STATUS_SYNTAX && len < 4) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("bad response header {head:02x?}"),
@@ -832,6 +857,9 @@ enum SessionEnd {
     Drained,
     /// The worker finished a request and exited on purpose.
     Retired,
+    /// The worker exited without answering item `item`, which must be the
+    /// first request of a fresh worker.
+    RetryFresh { item: usize },
     /// Reading an answer failed (the worker died or broke the protocol)
     /// while it was compiling item `culprit`.
     Died { culprit: usize, error: io::Error },
@@ -849,8 +877,10 @@ fn run_lane(
         done: Vec::new(),
         spawn_error: None,
     };
+    // An item a worker asked to retry: the next (fresh) worker's first request.
+    let mut first = None;
     loop {
-        if queue.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+        if first.is_none() && queue.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
             return lane;
         }
         let worker = match slot {
@@ -859,14 +889,21 @@ fn run_lane(
                 Ok(worker) => slot.insert(worker),
                 Err(err) => {
                     // The other lanes take over the queue.
+                    if let Some(i) = first.take() {
+                        queue.lock().unwrap_or_else(|e| e.into_inner()).push_front(i);
+                    }
                     lane.spawn_error = Some(err.to_string());
                     return lane;
                 }
             },
         };
-        match run_session(worker, requests, queue, &mut lane.done) {
+        match run_session(worker, first.take(), requests, queue, &mut lane.done) {
             SessionEnd::Drained => return lane,
             SessionEnd::Retired => *slot = None,
+            SessionEnd::RetryFresh { item } => {
+                *slot = None;
+                first = Some(item);
+            }
             SessionEnd::Died { culprit, error } => {
                 let mut worker = slot.take().expect("worker present");
                 lane.done.push((culprit, Err(worker.died(&error))));
@@ -875,24 +912,33 @@ fn run_lane(
     }
 }
 
-/// Pipelines requests through one live worker: a writer thread takes items
-/// from the queue and writes them to its stdin (at most
+/// Pipelines requests through one live worker: a writer thread writes `first`
+/// (if any) and then items from the queue to its stdin (at most
 /// [`QUEUED_PER_WORKER`] ahead of the answers) while this thread reads the
 /// answers. Items written but not answered when the worker stops are put back
-/// on the queue, except the one it died on.
+/// on the queue, except the one it died on or asked to retry.
 fn run_session(
     worker: &mut Worker,
+    first: Option<usize>,
     requests: &[CompileRequest<'_>],
     queue: &Mutex<VecDeque<usize>>,
     done: &mut Vec<(usize, Result<Vec<u8>, BytecodeError>)>,
 ) -> SessionEnd {
+    let requeue = |i: usize| queue.lock().unwrap_or_else(|e| e.into_inner()).push_front(i);
     let Some(stdin) = worker.stdin.as_mut() else {
+        if let Some(i) = first {
+            requeue(i);
+        }
         return SessionEnd::Retired;
     };
     let stdout = &mut worker.stdout;
     let stop = AtomicBool::new(false);
-    let pop = || queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-    let requeue = |i: usize| queue.lock().unwrap_or_else(|e| e.into_inner()).push_front(i);
+    let mut first = first;
+    let mut pop = move || {
+        first
+            .take()
+            .or_else(|| queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front())
+    };
     // The channel carries the indices in the order they were written, which
     // is the order the worker answers in.
     let (tx, rx) = mpsc::sync_channel::<usize>(QUEUED_PER_WORKER);
@@ -915,6 +961,10 @@ fn run_session(
         let mut end = SessionEnd::Drained;
         while let Ok(i) = rx.recv() {
             match read_response(stdout) {
+                Ok(response) if response.status == STATUS_RETRY => {
+                    end = SessionEnd::RetryFresh { item: i };
+                    break;
+                }
                 Ok(response) => {
                     let retire = response.retire;
                     done.push((i, response.into_result(&requests[i].filename)));

@@ -30,6 +30,7 @@ import os
 import marshal
 import warnings
 import importlib.util
+from types import CodeType
 
 PROTOCOL = 1
 HELLO_MAGIC = b"OXBC"
@@ -37,26 +38,82 @@ OP_COMPILE = 0x43  # "C"
 STATUS_OK = 0
 STATUS_SYNTAX = 1
 STATUS_ERROR = 2
+STATUS_RETRY = 3  # no answer: send this request to a fresh worker
 STATUS_RETIRE = 0x80
 # Inputs bytes(range(n)) whose importlib.util.source_hash the hello reports, so
 # that oxdist can check its own implementation of the hash against ours.
 HASH_VECTOR_LENGTHS = (0, 1, 7, 8, 9, 15, 16, 17, 64, 200)
 
-# Why the worker watches these strings: marshal writes a str as TYPE_INTERNED
-# or TYPE_UNICODE/TYPE_SHORT_ASCII depending on whether that very object is
-# interned. Freshly created strings start un-interned, but one-character latin-1
-# strings are process-wide singletons, and CPython < 3.13 interns one the first
-# time any module uses it as an identifier (e.g. `ä = 1`) and never un-interns
-# it. After that, every later module holding the constant "ä" would marshal
-# differently than in a fresh process, so the output would depend on which
-# files this worker compiled before. The singletons that matter are those the
-# compiler does not intern by itself whenever they appear as constants (it does
-# intern constants made only of [A-Za-z0-9_]). When one of them changes state,
-# the worker answers the request that caused it (that answer is what a fresh
-# process gives: compile interned it itself) and then exits with STATUS_RETIRE
-# set; oxdist starts a fresh worker and re-sends anything still in flight.
+# Why the worker watches its own state: marshal's output for a code object
+# depends on more than the code object (see "Determinism" in bytecode.rs):
+#
+# - A str is written as interned or not according to the object's state, and
+#   one-character latin-1 strings are process-wide singletons that CPython
+#   < 3.13 interns for good the first time a module uses one as an identifier
+#   (`ä = 1`); a later module's constant "ä" then marshals differently. Only
+#   the singletons the compiler does not intern by itself matter (it interns
+#   every constant made only of [A-Za-z0-9_]).
+# - Before 3.11, FLAG_REF is set on an interned str only if something else
+#   holds it. Compiling imports modules (unicodedata to normalise non-ASCII
+#   identifiers, codecs for coding cookies), and their names ("normalize",
+#   "decimal", "decoding_table") then stay referenced for good.
+#
+# Both are changes of process state caused by a request. The answer to that
+# request is still what a fresh process gives (the state changed during its
+# own compile), so the worker answers and then retires (STATUS_RETIRE: it
+# exits, oxdist starts a fresh worker and re-sends anything in flight).
+#
+# - In 3.12 every interned str is immortal, so each compile leaves its names
+#   interned. compile() interns the strings in frozenset constants and builds
+#   a new frozenset when one of them was interned already; a frozenset shared
+#   by two functions of a module (ftplib.py: `resp[:3] not in {'426', '225',
+#   '226'}` twice) stays one object (FLAG_REF + TYPE_REF) the first time the
+#   module is compiled in a process and becomes two copies afterwards. The
+#   worker cannot tell which strings earlier requests interned, so when a
+#   module has equal frozensets holding str that are distinct objects and this
+#   worker has compiled something before, it answers STATUS_RETRY instead:
+#   oxdist re-sends the request as the first one of a fresh worker. That is
+#   rare (one module in the 3.12 standard library).
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 WATCHED = tuple(chr(i) for i in range(256) if chr(i) not in _NAME_CHARS)
+
+
+# From 3.11 on interned strings always get FLAG_REF, so modules that compiling
+# imports no longer matter; retiring for them would only cost restarts.
+WATCH_MODULES = sys.version_info < (3, 11)
+
+
+def state():
+    return len(sys.modules) if WATCH_MODULES else 0, marshal.dumps(WATCHED)
+
+
+# Up to 3.11 interned strings die with the last code object using them, so
+# earlier requests cannot have interned a module's frozenset strings. Kept for
+# 3.13+ too, where we could not rule it out (astral-sh/uv#10619 reports split
+# frozensets on 3.13); on 3.13 that costs a few restarts per standard library.
+CHECK_FROZENSETS = sys.version_info >= (3, 12)
+
+
+def split_frozensets(code):
+    """True if equal frozenset constants holding str are distinct objects."""
+    seen = {}
+    stack = [code]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, tuple):
+            items = obj
+        else:
+            items = obj.co_consts
+        for const in items:
+            kind = type(const)
+            if kind is frozenset:
+                if any(type(x) is str for x in const):
+                    first = seen.setdefault(const, const)
+                    if first is not const:
+                        return True
+            elif kind is tuple or kind is CodeType:
+                stack.append(const)
+    return False
 
 
 def read_exact(fd, n):
@@ -108,10 +165,10 @@ def compile_one(source, filename, optimize):
             message = "%s: %s" % (type(e).__name__, message)
         lineno = e.lineno if isinstance(e.lineno, int) and e.lineno > 0 else 0
         payload = lineno.to_bytes(4, "little") + message.encode("utf-8", "backslashreplace")
-        return STATUS_SYNTAX, payload
+        return STATUS_SYNTAX, payload, None
     except Exception as e:  # ValueError (NUL bytes before 3.12), RecursionError, MemoryError
         message = "%s: %s" % (type(e).__name__, e)
-        return STATUS_ERROR, message.encode("utf-8", "backslashreplace")
+        return STATUS_ERROR, message.encode("utf-8", "backslashreplace"), None
     # marshal sets FLAG_REF on an object iff its reference count is above one
     # while it is written. For the top-level code object that count is an
     # artefact of the caller: importlib and py_compile hold it in a variable
@@ -122,11 +179,12 @@ def compile_one(source, filename, optimize):
     keep = code
     data = marshal.dumps(code)
     del keep
-    return STATUS_OK, data
+    return STATUS_OK, data, code
 
 
 def serve(inp, out):
-    baseline = marshal.dumps(WATCHED)
+    baseline = state()
+    fresh = True
     while True:
         head = read_exact(inp, 10)
         if head is None:
@@ -142,10 +200,15 @@ def serve(inp, out):
         source = read_exact(inp, source_len)
         if name is None or source is None:
             return 0
-        status, payload = compile_one(source, name.decode("utf-8", "surrogateescape"), optimize)
-        # Checked after failures too: the parser interns identifiers before it
-        # finds the error.
-        if marshal.dumps(WATCHED) != baseline:
+        status, payload, code = compile_one(source, name.decode("utf-8", "surrogateescape"), optimize)
+        if code is not None and not fresh and CHECK_FROZENSETS and split_frozensets(code):
+            write_all(out, bytes((STATUS_RETRY | STATUS_RETIRE,)) + (0).to_bytes(4, "little"))
+            return 0
+        del code
+        fresh = False
+        # Checked after failures too: the parser interns identifiers and
+        # imports codecs before it finds an error.
+        if state() != baseline:
             status |= STATUS_RETIRE
         write_all(out, bytes((status,)) + len(payload).to_bytes(4, "little") + payload)
         if status & STATUS_RETIRE:

@@ -208,3 +208,16 @@ pub fn fetch_wheel(spec: &str, prefix: &str, markers: &[&str], extra_args: &[&st
 pub fn pyflakes_wheel() -> PathBuf {
     fetch_wheel("pyflakes==3.2.0", "pyflakes-3.2.0-", &[], &[])
 }
+
+/// Runs `cmd`, retrying while the program is "text file busy": a file this
+/// test process just wrote can be held open for an instant by a child that
+/// another test thread is forking.
+pub fn output_retrying(cmd: &mut Command) -> Output {
+    for _ in 0..50 {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            other => return other.expect("run command"),
+        }
+    }
+    panic!("{cmd:?} stayed busy");
+}

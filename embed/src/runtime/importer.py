@@ -352,10 +352,27 @@ def install():
     return finder
 
 
+def _excepthook(exc_type, exc, tb):
+    """Print tracebacks with the traceback module, which asks loaders for
+    source lines (CPython's C printer only looks for files on sys.path)."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        # Importing anything here would clear CPython's "unhandled Ctrl-C"
+        # flag, and with it the SIGINT exit status shells expect.
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    try:
+        import traceback
+
+        traceback.print_exception(exc_type, exc, tb)
+    except Exception:
+        sys.__excepthook__(exc_type, exc, tb)
+
+
 def after_main(filesystem_importer, sys_paths):
     """Main phase done: set the identity flags and decide on the filesystem importer."""
     sys.frozen = True
     sys.oxidized = True
+    sys.excepthook = _excepthook
     if not filesystem_importer:
         sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "PathFinder"]
     sys.path[:] = [p.replace("$ORIGIN", _EXE_DIR) for p in sys_paths]

@@ -20,7 +20,8 @@
 //! `sys.executable -B -S -I -c …`), or the configuration runs nothing (a
 //! `python`-like executable), CPython parses the arguments itself.
 //! `--multiprocessing-fork` (spawned workers of a frozen program) runs
-//! `multiprocessing.freeze_support()`.
+//! `multiprocessing.spawn.freeze_support()` (the top-level
+//! `multiprocessing.freeze_support()` acts on Windows only).
 //!
 //! Python 3.14 removed `_Py_InitializeMain`; see docs/architecture.md for the
 //! plan (3.15 restores it).
@@ -207,7 +208,7 @@ unsafe fn start(
                 set_string(
                     c,
                     &raw mut (*c).run_command,
-                    "import multiprocessing\nmultiprocessing.freeze_support()\n",
+                    "from multiprocessing.spawn import freeze_support\nfreeze_support()\n",
                 );
             }
             config::Mode::App => {

@@ -1,0 +1,383 @@
+//! Executables that embed CPython: the bundled example built, copied to an
+//! empty directory and run with a hostile Python environment; importer
+//! invariants; tracebacks, exit codes and Ctrl-C; a stdlib-heavy script;
+//! pyflakes from PyPI; and the bad inputs the embedding must report.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::Project;
+
+/// The bundled example (`examples/app`), built once per test run in a copy,
+/// then copied (executable + lib/ only) into an otherwise empty directory.
+fn example() -> &'static PathBuf {
+    static EXAMPLE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &EXAMPLE
+        .get_or_init(|| {
+            let work = tempfile::tempdir().unwrap();
+            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app");
+            copy_tree(&source.join("src"), &work.path().join("project/src"));
+            std::fs::copy(source.join("oxdist.star"), work.path().join("project/oxdist.star")).unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_oxdist"))
+                .args(["build", "install"])
+                .current_dir(work.path().join("project"))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "building the example failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let installed = work
+                .path()
+                .join("project/build")
+                .join(oxdist::HOST_TRIPLE)
+                .join("install/bin");
+            let empty = work.path().join("elsewhere");
+            copy_tree(&installed, &empty);
+            (work, empty.join("greeter"))
+        })
+        .1
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs `exe` with a Python environment that would break a normal interpreter.
+fn run(exe: &Path, args: &[&str]) -> Output {
+    Command::new(exe)
+        .args(args)
+        .current_dir(exe.parent().unwrap())
+        .env("PYTHONHOME", "/nonexistent/home")
+        .env("PYTHONPATH", "/garbage:/more/garbage")
+        .env("PYTHONSTARTUP", "/nonexistent/startup.py")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn example_runs_from_an_empty_directory() {
+    let exe = example();
+    let dir = exe.parent().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["greeter", "lib"], "only the executable and its lib/");
+    let out = run(exe, &["Ada"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Hello, Ada! (greeter 1.0.0, frozen=True)\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        run(exe, &["nobody"]).status.code(),
+        Some(3),
+        "the exit code reaches the caller"
+    );
+}
+
+#[test]
+fn no_libpython_is_linked() {
+    let ldd = common::tool("ldd", &[example().to_str().unwrap()], "libc-bin");
+    assert!(!ldd.contains("libpython"), "{ldd}");
+}
+
+#[test]
+fn importer_invariants() {
+    let script = r#"
+import sys, json, importlib.metadata, importlib.resources
+import greeter.cli
+print("meta_path", [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path])
+print("path", sys.path)
+print("flags", sys.frozen, sys.oxidized, sys.executable)
+print("json loader", type(json.__loader__).__name__, json.__spec__.origin, json.__spec__.loader is json.__loader__)
+print("cli", greeter.cli.__spec__.name, greeter.cli.__spec__.parent, hasattr(greeter.cli, "__file__"))
+print("package", greeter.__spec__.submodule_search_locations is not None)
+print("version", importlib.metadata.version("greeter"))
+print("entry", [e.value for e in importlib.metadata.entry_points(group="console_scripts", name="greeter")])
+print("data", importlib.resources.files("greeter").joinpath("data/greeting.txt").read_text().strip())
+print("listing", sorted(p.name for p in importlib.resources.files("greeter").joinpath("data").iterdir()))
+import _ssl
+print("ext", type(_ssl.__loader__).__name__)
+"#;
+    let exe = example();
+    let out = run(exe, &["-c", script]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for line in [
+        "meta_path ['BuiltinImporter', 'FrozenImporter', 'OxidizedFinder']",
+        "path []",
+        &format!("flags True True {}", exe.display()),
+        "json loader OxidizedFinder oxdist True",
+        "cli greeter.cli greeter False",
+        "package True",
+        "version 1.0.0",
+        "entry ['greeter.cli:main']",
+        "data Hello",
+        "listing ['greeting.txt']",
+        "ext ExtensionFileLoader",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn tracebacks_name_module_files_and_show_source() {
+    let out = run(example(), &["--fail"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Traceback (most recent call last):"), "{stderr}");
+    assert!(stderr.contains("File \"greeter/cli.py\", line"), "{stderr}");
+    assert!(
+        stderr.contains("raise RuntimeError(\"asked to fail\")"),
+        "source line shown:\n{stderr}"
+    );
+    assert!(stderr.contains("RuntimeError: asked to fail"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_raises_keyboard_interrupt_and_exits_like_python() {
+    let mut child = Command::new(example())
+        .args(["-c", "import time\nprint('ready', flush=True)\ntime.sleep(60)"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    // CPython re-raises SIGINT after printing the traceback (shells see 130).
+    assert_eq!(out.status.signal(), Some(2), "{:?}", out.status);
+    assert!(text(&out.stderr).contains("KeyboardInterrupt"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn stdlib_heavy_script_runs_from_memory() {
+    let script = r#"
+import asyncio, ctypes, decimal, email.parser, json, multiprocessing, sqlite3, ssl, sys
+
+def square(x):
+    return x * x
+
+async def answer():
+    await asyncio.sleep(0)
+    return 42
+
+if __name__ == "__main__":
+    print("json", json.dumps({"a": [1, 2.5, None]}))
+    print("email", email.parser.Parser().parsestr("Subject: hi\n\nbody").get("Subject"))
+    print("asyncio", asyncio.run(answer()))
+    con = sqlite3.connect(":memory:")
+    print("sqlite", con.execute("select 6 * 7").fetchone()[0])
+    print("decimal", decimal.Decimal(1) / decimal.Decimal(8))
+    print("ssl", ssl.OPENSSL_VERSION.split()[0], ssl.create_default_context().protocol.name)
+    print("ctypes", ctypes.sizeof(ctypes.c_int))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        print("spawn", pool.map(square, [1, 2, 3]))
+"#;
+    let dir = example().parent().unwrap();
+    let script_path = dir.join("heavy.py");
+    std::fs::write(&script_path, script).unwrap();
+    let out = run(example(), &[script_path.to_str().unwrap()]);
+    // A script path is an application argument; run it through python mode instead.
+    let out = if out.status.success() && text(&out.stdout).contains("spawn") {
+        out
+    } else {
+        run(
+            example(),
+            &[
+                "-c",
+                &format!("import runpy; runpy.run_path({:?}, run_name='__main__')", script_path),
+            ],
+        )
+    };
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for line in [
+        "json {\"a\": [1, 2.5, null]}",
+        "email hi",
+        "asyncio 42",
+        "sqlite 42",
+        "decimal 0.125",
+        "ssl OpenSSL",
+        "ctypes 4",
+        "spawn [1, 4, 9]",
+    ] {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\n{}",
+            text(&out.stderr)
+        );
+    }
+    std::fs::remove_file(script_path).unwrap();
+}
+
+#[test]
+fn rebuilding_after_editing_app_code_does_not_compile_the_launcher() {
+    let p = Project::new();
+    p.file("src/app/__init__.py", "");
+    p.file("src/app/__main__.py", "print('version one')\n");
+    p.config(
+        r#"
+def make_exe():
+    dist = default_python_distribution()
+    config = dist.make_python_interpreter_config()
+    config.run_module = "app"
+    exe = dist.to_python_executable("app", config = config)
+    exe.add_python_resources(exe.read_package_root("src", ["app"]))
+    return exe
+register_target("exe", make_exe)
+resolve_targets()
+"#,
+    );
+    p.run(&["build"]).ok();
+    let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/app");
+    assert_eq!(text(&Command::new(&exe).output().unwrap().stdout), "version one\n");
+    p.file("src/app/__main__.py", "print('version two')\n");
+    let run = p.run(&["build"]).ok();
+    assert!(
+        run.stderr.contains("cached launcher"),
+        "no Rust compile on rebuild:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("launcher compiled"), "{}", run.stderr);
+    assert_eq!(text(&Command::new(&exe).output().unwrap().stdout), "version two\n");
+}
+
+#[test]
+fn pyflakes_from_pypi_lints_with_the_right_output_and_exit_code() {
+    let wheel = common::pyflakes_wheel();
+    let wheels = wheel.parent().unwrap().to_str().unwrap().to_string();
+    let p = Project::new();
+    p.config(&format!(
+        r#"
+def make_exe():
+    dist = default_python_distribution()
+    config = dist.make_python_interpreter_config()
+    config.run_command = "import sys; from pyflakes.api import main; sys.exit(main())"
+    exe = dist.to_python_executable("pyflakes", config = config)
+    exe.add_python_resources(exe.pip_install(["--no-index", "--find-links", "{wheels}", "pyflakes==3.2.0"]))
+    return exe
+register_target("exe", make_exe)
+resolve_targets()
+"#
+    ));
+    p.run(&["build"]).ok();
+    let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/pyflakes");
+    let bad = p.file("bad.py", "import os\n\ndef f():\n    return undefined_name\n");
+    let good = p.file("good.py", "import os\n\nprint(os.sep)\n");
+    let out = Command::new(&exe).arg(&bad).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("bad.py:1:1: 'os' imported but unused"), "{stdout}");
+    assert!(
+        stdout.contains("bad.py:4:12: undefined name 'undefined_name'"),
+        "{stdout}"
+    );
+    let out = Command::new(&exe).arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = Command::new(&exe).arg("--version").output().unwrap();
+    assert!(text(&out.stdout).contains("3.2.0"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn module_name_collision_is_reported() {
+    let p = Project::new();
+    p.file("src/json/__init__.py", "print('my json')\n");
+    p.config(
+        r#"
+def make_exe():
+    dist = default_python_distribution()
+    exe = dist.to_python_executable("app")
+    exe.add_python_resources(exe.read_package_root("src", ["json"]))
+    return exe
+register_target("exe", make_exe)
+resolve_targets()
+"#,
+    );
+    p.run(&["build"]).fails_with(
+        3,
+        &["module name collision: json is provided by", "PythonModuleSource json"],
+    );
+}
+
+#[test]
+fn missing_static_library_is_reported() {
+    let p = Project::new();
+    let fake = p.exe(
+        "python-no-static",
+        "#!/bin/sh\n\
+         if [ \"$3\" = \"-c\" ]; then exec python3 -I -S -c 'import sys, sysconfig\n\
+_get = sysconfig.get_config_var\n\
+sysconfig.get_config_var = lambda n: \"/nonexistent\" if n in (\"LIBPL\", \"LIBDIR\") else _get(n)\n\
+exec(sys.argv[1])' \"$4\"; fi\n\
+         exec python3 \"$@\"\n",
+    );
+    p.config("register_target(\"exe\", lambda: default_python_distribution().to_python_executable(\"app\"))\n");
+    p.run(&["build", "--python", fake.to_str().unwrap()])
+        .fails_with(3, &["no static libpython", "apt-get install python3.11-dev"]);
+}
+
+#[test]
+fn a_corrupted_executable_says_so_instead_of_crashing() {
+    let original = example();
+    let p = Project::new();
+    let exe = p.path().join("greeter");
+    let mut bytes = std::fs::read(original).unwrap();
+    let len = bytes.len();
+    let blob_len = u64::from_le_bytes(bytes[len - 16..len - 8].try_into().unwrap()) as usize;
+    let blob_start = len - 16 - blob_len;
+    // Damage the blob's header (its magic).
+    bytes[blob_start] ^= 0xff;
+    std::fs::write(&exe, &bytes).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = common::output_retrying(&mut Command::new(&exe));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("packed resources") && stderr.contains("corrupted") && stderr.contains("rebuild it"),
+        "{stderr}"
+    );
+    // Without any resources at all.
+    let truncated = p.path().join("truncated");
+    std::fs::write(&truncated, &bytes[..blob_start]).unwrap();
+    std::fs::set_permissions(&truncated, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = common::output_retrying(&mut Command::new(&truncated));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("carries no packed resources"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,1 @@
+"""greeter: oxdist's embedded example application."""

@@ -1,0 +1,5 @@
+import sys
+
+from greeter.cli import main
+
+sys.exit(main())
