@@ -262,7 +262,17 @@ resolve_targets()
     );
     p.run(&["build"]).ok();
     let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/app");
-    assert_eq!(text(&Command::new(&exe).output().unwrap().stdout), "version one\n");
+    assert_eq!(
+        text(&common::output_retrying(&mut Command::new(&exe)).stdout),
+        "version one\n"
+    );
+    // Same inputs, same bytes.
+    let first = std::fs::read(&exe).unwrap();
+    p.run(&["build"]).ok();
+    assert!(
+        first == std::fs::read(&exe).unwrap(),
+        "rebuilding unchanged sources changed the executable"
+    );
     p.file("src/app/__main__.py", "print('version two')\n");
     let run = p.run(&["build"]).ok();
     assert!(
@@ -271,7 +281,10 @@ resolve_targets()
         run.stderr
     );
     assert!(!run.stderr.contains("launcher compiled"), "{}", run.stderr);
-    assert_eq!(text(&Command::new(&exe).output().unwrap().stdout), "version two\n");
+    assert_eq!(
+        text(&common::output_retrying(&mut Command::new(&exe)).stdout),
+        "version two\n"
+    );
 }
 
 #[test]

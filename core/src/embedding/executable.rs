@@ -425,7 +425,7 @@ fn pack_classified(
                 path.clone().into_bytes(),
                 origin,
             )?;
-            packer.beside(&path, e.data.clone(), true, origin.to_string())?;
+            packer.beside(&path, e.data.clone(), false, origin.to_string())?;
         }
         PythonResource::NamespacePackage(name) => {
             packer.add(EntryKind::Namespace, name, EntryFlags::IS_PACKAGE, Vec::new(), origin)?;
