@@ -394,3 +394,35 @@ fn a_corrupted_executable_says_so_instead_of_crashing() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn filesystem_relative_modules_have_a_file() {
+    let p = Project::new();
+    p.file("src/app/__init__.py", "");
+    p.file(
+        "src/app/__main__.py",
+        "import os, app\nprint(app.__file__, os.path.isfile(app.__file__))\n",
+    );
+    p.config(
+        r#"
+def make_exe():
+    dist = default_python_distribution()
+    config = dist.make_python_interpreter_config()
+    config.run_module = "app"
+    exe = dist.to_python_executable("app", config = config)
+    for r in exe.read_package_root("src", ["app"]):
+        if type(r) == "PythonModuleSource":
+            r.add_location = "filesystem-relative:lib"
+        exe.add_python_resource(r)
+    return exe
+register_target("exe", make_exe)
+resolve_targets()
+"#,
+    );
+    p.run(&["build"]).ok();
+    let dir = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe");
+    assert!(dir.join("lib/app/__init__.py").is_file());
+    let out = common::output_retrying(&mut Command::new(dir.join("app")));
+    let expected = format!("{} True\n", dir.join("lib/app/__init__.py").display());
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}

@@ -24,11 +24,12 @@ fn init_then_package_every_archive_format() {
     p.run(&["init", project.to_str().unwrap()])
         .fails_with(3, &["oxdist.star already exists"]);
 
+    // The generated config installs app/ and a python-like executable bin/hello.
     std::fs::create_dir_all(project.join("app/bin")).unwrap();
-    std::fs::write(project.join("app/bin/hello"), "#!/bin/sh\necho hello\n").unwrap();
+    std::fs::write(project.join("app/bin/tool"), "#!/bin/sh\necho hello\n").unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(project.join("app/bin/hello"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::os::unix::fs::symlink("bin/hello", project.join("app/run")).unwrap();
+    std::fs::set_permissions(project.join("app/bin/tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("bin/tool", project.join("app/run")).unwrap();
 
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_oxdist"))
         .args(["package", "--format", "tar.gz,tar.xz,tar.zst,zip", "--json"])
@@ -61,12 +62,15 @@ fn init_then_package_every_archive_format() {
     assert_eq!(String::from_utf8_lossy(&check.stdout).matches(": OK").count(), 4);
 
     // Tarballs: sorted, owner 0/0, fixed time, modes and the symlink kept.
+    // (The executable's extension modules under bin/lib/ are checked by count.)
     let expected = [
         format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/"),
         format!("-rw-r--r-- 0/0 SIZE 1980-01-01 00:00:00 {root}/README.txt"),
         format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/bin/"),
         format!("-rwxr-xr-x 0/0 SIZE 1980-01-01 00:00:00 {root}/bin/hello"),
-        format!("lrwxrwxrwx 0/0 0 1980-01-01 00:00:00 {root}/run -> bin/hello"),
+        format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/bin/lib/"),
+        format!("-rwxr-xr-x 0/0 SIZE 1980-01-01 00:00:00 {root}/bin/tool"),
+        format!("lrwxrwxrwx 0/0 0 1980-01-01 00:00:00 {root}/run -> bin/tool"),
     ];
     for (ext, flag, checker) in [
         ("tar.gz", "-z", ("gzip", "gzip")),
@@ -86,8 +90,14 @@ fn init_then_package_every_archive_format() {
             ],
             "tar",
         );
+        let libs = listing
+            .lines()
+            .filter(|l| l.contains("/bin/lib/") && l.ends_with(".so"))
+            .count();
+        assert!(libs > 10, "extension modules beside the executable:\n{listing}");
         let normalized: Vec<String> = listing
             .lines()
+            .filter(|l| !(l.contains("/bin/lib/") && l.ends_with(".so")))
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
                 let size = if fields[0].starts_with('-') { "SIZE" } else { fields[2] };
@@ -99,7 +109,7 @@ fn init_then_package_every_archive_format() {
     }
     let zipinfo = tool("unzip", &["-Z", artifact(&dist, "zip").to_str().unwrap()], "unzip");
     assert!(
-        zipinfo.contains("-rwxr-xr-x") && zipinfo.contains(&format!("{root}/bin/hello")),
+        zipinfo.contains("-rwxr-xr-x") && zipinfo.contains(&format!("{root}/bin/tool")),
         "{zipinfo}"
     );
     assert!(zipinfo.contains("lrwxrwxrwx"), "{zipinfo}");
@@ -123,8 +133,19 @@ fn init_then_package_every_archive_format() {
         "tar",
     );
     assert_eq!(
-        std::fs::read(out.path().join(&root).join("bin/hello")).unwrap(),
+        std::fs::read(out.path().join(&root).join("bin/tool")).unwrap(),
         b"#!/bin/sh\necho hello\n"
+    );
+    // The unpacked executable is a Python: it runs code, with its extension modules.
+    let hello = out.path().join(&root).join("bin/hello");
+    let ran = common::output_retrying(
+        std::process::Command::new(&hello).args(["-c", "import sys, json, _ssl; print(sys.frozen, json.dumps([1]))"]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout),
+        "True [1]\n",
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
     );
 }
 

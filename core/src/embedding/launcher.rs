@@ -6,8 +6,9 @@
 //! that is "copy the launcher, append resources", with no Rust compile.
 //!
 //! The project is generated from `templates/files/launcher/` into
-//! `CACHE/launchers/src-KEY/` and built with `cargo build --release`; the
-//! binary is stored as `CACHE/launchers/KEY/oxdist-launcher`.
+//! `CACHE/launchers/src-KEY/` and built with `cargo build --release` in
+//! `CACHE/launchers/target-KEY/` (removed afterwards); the binary is stored
+//! as `CACHE/launchers/KEY/oxdist-launcher`.
 
 use std::fs;
 use std::io;
@@ -168,6 +169,18 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
         let path = path.to_path_buf();
         move |source| LauncherError::Io { path, source }
     };
+    // One build per key at a time, across processes: others wait, then find
+    // the binary in the cache.
+    fs::create_dir_all(&root).map_err(io(&root))?;
+    let lock_path = root.join(format!("{}.lock", inputs.key));
+    let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    if binary.is_file() {
+        return Ok(Launcher {
+            path: binary,
+            built: false,
+        });
+    }
     let project = root.join(format!("src-{}", inputs.key));
     fs::create_dir_all(&project).map_err(io(&project))?;
     for (name, text) in &inputs.files {
@@ -178,7 +191,9 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
     if !lock.exists() && workspace_lock().is_file() {
         fs::copy(workspace_lock(), &lock).map_err(io(&lock))?;
     }
-    let target_dir = root.join("target");
+    // One target directory per key: concurrent builds of different launchers
+    // must not overwrite each other's `release/oxdist-launcher`.
+    let target_dir = root.join(format!("target-{}", inputs.key));
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(project.join("Cargo.toml"))
@@ -200,9 +215,19 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
     let built = target_dir.join("release").join("oxdist-launcher");
     let dir = binary.parent().expect("has a parent");
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let temp = dir.join(".oxdist-launcher.partial");
-    fs::copy(&built, &temp).map_err(io(&built))?;
-    fs::rename(&temp, &binary).map_err(io(&binary))?;
+    // Concurrent builds of the same launcher (parallel tests, two terminals)
+    // each copy through their own temporary file; the rename is atomic.
+    let temp = tempfile::Builder::new()
+        .prefix(".oxdist-launcher-")
+        .tempfile_in(dir)
+        .map_err(io(dir))?;
+    fs::copy(&built, temp.path()).map_err(io(&built))?;
+    temp.persist(&binary).map_err(|e| LauncherError::Io {
+        path: binary.clone(),
+        source: e.error,
+    })?;
+    // The binary is all that is needed from now on; the build tree is large.
+    let _ = fs::remove_dir_all(&target_dir);
     Ok(Launcher {
         path: binary,
         built: true,
