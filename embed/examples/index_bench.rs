@@ -302,10 +302,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
             if name != "site-packages" && name != "__pycache__" {
                 walk(root, &path, out);
             }
-        } else if ft.is_file() && path.extension().is_some_and(|e| e == "py") {
-            if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_path_buf());
-            }
+        } else if ft.is_file()
+            && path.extension().is_some_and(|e| e == "py")
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_path_buf());
         }
     }
 }

@@ -282,7 +282,7 @@ fn header_fields_are_where_the_docs_say() {
     assert_eq!(get_u64(&blob, 32), HEADER_LEN as u64 + count * INDEX_RECORD_LEN as u64);
     let keys_end = get_u64(&blob, 32) + get_u64(&blob, 40);
     let data_offset = get_u64(&blob, 48);
-    assert!(data_offset >= keys_end && data_offset < keys_end + 8 && data_offset % 8 == 0);
+    assert!(data_offset >= keys_end && data_offset < keys_end + 8 && data_offset.is_multiple_of(8));
     assert_eq!(data_offset + get_u64(&blob, 56), blob.len() as u64);
     assert!(blob[keys_end as usize..data_offset as usize].iter().all(|&b| b == 0));
 }

@@ -198,10 +198,10 @@ impl PackagingPolicy {
 /// EPL, and Sleepycat).
 pub fn is_copyleft(id: &str) -> bool {
     let base = id.trim_end_matches('+');
-    if let Some(license) = spdx::license_id(base) {
-        if license.is_copyleft() {
-            return true;
-        }
+    if let Some(license) = spdx::license_id(base)
+        && license.is_copyleft()
+    {
+        return true;
     }
     const EXTRA: [&str; 8] = ["GPL-", "LGPL-", "AGPL-", "MPL-", "EPL-", "EUPL-", "CDDL-", "Sleepycat"];
     EXTRA.iter().any(|prefix| base.starts_with(prefix))

@@ -120,7 +120,7 @@ impl<'a> PackedResources<'a> {
         if index_offset < HEADER_LEN as u64 {
             return Err(layout(format!("the index (at {index_offset}) overlaps the header")));
         }
-        if index_offset % DATA_ALIGN != 0 {
+        if !index_offset.is_multiple_of(DATA_ALIGN) {
             return Err(layout(format!("the index offset {index_offset} is not 8-byte aligned")));
         }
         if keys_offset < index_end {
@@ -133,7 +133,7 @@ impl<'a> PackedResources<'a> {
                 "the data section (at {data_offset}) starts before the keys section ends ({keys_end})"
             )));
         }
-        if data_offset % DATA_ALIGN != 0 {
+        if !data_offset.is_multiple_of(DATA_ALIGN) {
             return Err(layout(format!("the data offset {data_offset} is not 8-byte aligned")));
         }
         if data_end != len {
@@ -261,7 +261,7 @@ impl<'a> PackedResources<'a> {
                     ));
                 }
             }
-            if d_offset % DATA_ALIGN != 0 {
+            if !d_offset.is_multiple_of(DATA_ALIGN) {
                 return Err(bad(
                     &show_key(key),
                     format!("payload offset {d_offset} is not 8-byte aligned"),
