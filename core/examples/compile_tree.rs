@@ -1,6 +1,6 @@
 //! Compiles every `.py` file under a directory to `.pyc`, like
-//! `python -m compileall`, with oxdist's [`BytecodeCompiler`]; used by
-//! `bench/bytecode`.
+//! `python -m compileall`, with oxdist's [`BytecodeCompiler`] (one worker per
+//! core, `.pyc` files written as results arrive); used by `bench/bytecode`.
 //!
 //! ```text
 //! cargo run --release --example compile_tree -- PYTHON SRC_DIR OUT_DIR [--workers N]
@@ -17,6 +17,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use oxdist::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest};
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("compile_tree: {err:#}");
+            eprintln!("compile_tree: {err}");
             ExitCode::from(1)
         }
     }
@@ -61,6 +63,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let started = Instant::now();
 
     let mut compiler = BytecodeCompiler::new(&python, workers)?;
+    let t_started = started.elapsed();
     let tag = compiler
         .cache_tag()
         .ok_or_else(|| anyhow::anyhow!("{} has no cache tag", python.display()))?
@@ -87,25 +90,37 @@ fn run() -> anyhow::Result<ExitCode> {
         .zip(&sources)
         .map(|(rel, source)| CompileRequest::new(&source[..], src_dir.join(rel).to_string_lossy().into_owned(), 0))
         .collect();
-    let results = compiler.compile_many(&requests);
+    let t_read = started.elapsed();
 
-    let (mut compiled, mut bytes) = (0usize, 0u64);
-    let (mut syntax, mut other) = (Vec::new(), Vec::new());
-    for ((rel, source), result) in relative.iter().zip(&sources).zip(results) {
-        match result {
-            Ok(marshal) => {
-                let pyc = compiler.pyc_bytes(&marshal, source);
-                let target = pyc_path(&out_dir, rel, &tag);
-                let dir = target.parent().expect("pyc path has a parent");
-                std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-                std::fs::write(&target, &pyc).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
-                compiled += 1;
-                bytes += pyc.len() as u64;
+    // Written from the worker threads as results arrive, while the workers
+    // compile the next files.
+    let pyc = compiler.pyc_builder();
+    let compiled = AtomicUsize::new(0);
+    let bytes = AtomicU64::new(0);
+    let failures = Mutex::new(Failures::default());
+    compiler.compile_each(&requests, |i, result| match result {
+        Ok(marshal) => {
+            let data = pyc.pyc_bytes(&marshal, &sources[i]);
+            let target = pyc_path(&out_dir, &relative[i], &tag);
+            let dir = target.parent().expect("pyc path has a parent");
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&target, &data)) {
+                Ok(()) => {
+                    compiled.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => failures.lock().unwrap().write = Some(format!("cannot write {}: {e}", target.display())),
             }
-            Err(err @ BytecodeError::Syntax { .. }) => syntax.push(err.to_string()),
-            Err(err) => other.push(err.to_string()),
         }
+        Err(err @ BytecodeError::Syntax { .. }) => failures.lock().unwrap().syntax.push((i, err.to_string())),
+        Err(err) => failures.lock().unwrap().other.push((i, err.to_string())),
+    });
+    let t_compiled = started.elapsed();
+    let failures = failures.into_inner().unwrap();
+    if let Some(message) = failures.write {
+        anyhow::bail!(message);
     }
+    let (syntax, other) = (in_file_order(failures.syntax), in_file_order(failures.other));
+    let (compiled, bytes) = (compiled.into_inner(), bytes.into_inner());
 
     println!(
         "{} .py files under {}: {compiled} compiled ({:.1} MB of .pyc in {}), {} syntax errors, {} other errors, {} unreadable",
@@ -118,11 +133,14 @@ fn run() -> anyhow::Result<ExitCode> {
         unreadable.len(),
     );
     println!(
-        "Python {} ({}), {} workers, {:.2} s",
+        "Python {} ({}), {} workers, {:.2} s (start {:.2}, find and read {:.2}, compile and write {:.2})",
         compiler.python_version(),
         tag,
         compiler.workers(),
-        started.elapsed().as_secs_f64()
+        t_compiled.as_secs_f64(),
+        t_started.as_secs_f64(),
+        (t_read - t_started).as_secs_f64(),
+        (t_compiled - t_read).as_secs_f64(),
     );
     for (what, list) in [
         ("syntax error", &syntax),
@@ -137,6 +155,20 @@ fn run() -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What did not turn into a `.pyc`, by request index.
+#[derive(Default)]
+struct Failures {
+    syntax: Vec<(usize, String)>,
+    other: Vec<(usize, String)>,
+    write: Option<String>,
+}
+
+/// Results arrive in completion order; report them in file order.
+fn in_file_order(mut list: Vec<(usize, String)>) -> Vec<String> {
+    list.sort();
+    list.into_iter().map(|(_, message)| message).collect()
 }
 
 /// `.py` files under `root/rel`, as paths relative to `root`, sorted. Like

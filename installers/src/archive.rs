@@ -231,10 +231,12 @@ fn write_tar<W: Write>(
                             })?
                             .len();
                         header.set_size(len);
-                        // `take` guards against a file that grows while we read it.
-                        builder
-                            .append_data(&mut header, &path, io::Read::take(file, len))
-                            .map_err(io_err)?;
+                        let data = ExactRead {
+                            inner: io::Read::take(file, len),
+                            len,
+                            path: src,
+                        };
+                        builder.append_data(&mut header, &path, data).map_err(io_err)?;
                     }
                     FileData::Memory(bytes) => {
                         header.set_size(bytes.len() as u64);
@@ -253,6 +255,35 @@ fn write_tar<W: Write>(
         }
     }
     builder.into_inner().map_err(io_err)
+}
+
+/// Reads exactly the `len` bytes a tar header announced. `tar::Builder` pads
+/// short data with zeros without complaint, which would misalign every
+/// member after it; a file that shrinks while being archived (or a `/sys`
+/// file, whose size is nominal) is therefore an error. A file that grows is
+/// cut at `len`.
+struct ExactRead<'a> {
+    inner: io::Take<fs::File>,
+    len: u64,
+    path: &'a Path,
+}
+
+impl io::Read for ExactRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() && self.inner.limit() > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} ended after {} of its {} bytes; it changed while being archived",
+                    self.path.display(),
+                    self.len - self.inner.limit(),
+                    self.len
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 fn write_zip<W: Write + io::Seek>(

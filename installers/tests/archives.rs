@@ -734,3 +734,49 @@ fn root_dir_must_be_a_single_directory_name() {
         }
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn tar_refuses_a_file_that_is_shorter_than_its_size() {
+    // sysfs files claim 4096 bytes and hold a few: like a file that shrinks
+    // between the header being written and its data being read. Padding the
+    // data would shift every following member; the writer must fail instead.
+    let source = Path::new("/sys/devices/system/cpu/online");
+    let claimed = fs::metadata(source)
+        .unwrap_or_else(|e| panic!("this test needs sysfs mounted at /sys: {e}"))
+        .len();
+    let actual = fs::read(source).unwrap().len() as u64;
+    assert!(
+        actual < claimed,
+        "{} is no longer shorter than its size",
+        source.display()
+    );
+    let mut manifest = FileManifest::new();
+    let entry = FileEntry::from_path(source, false);
+    manifest.add_file(ManifestPath::new("online").unwrap(), entry).unwrap();
+    for format in [ArchiveFormat::TarGz, ArchiveFormat::TarXz, ArchiveFormat::TarZst] {
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join(format!("out.{}", format.extension()));
+        let err = write_archive(&manifest, format, &options(Timestamp::DEFAULT, 1), &dest)
+            .expect_err("a short read must fail");
+        let message = err.to_string();
+        assert!(
+            message.contains(source.to_str().unwrap()) && message.contains("changed while being archived"),
+            "{format}: {message}"
+        );
+        assert_eq!(
+            fs::read_dir(out.path()).unwrap().count(),
+            0,
+            "{format}: left files behind"
+        );
+    }
+    // A zip stores what it read, with the size it read: the archive is sound.
+    let out = tempfile::tempdir().unwrap();
+    let archive = build(
+        &manifest,
+        ArchiveFormat::Zip,
+        &options(Timestamp::DEFAULT, 1),
+        out.path(),
+    );
+    run(command("unzip").arg("-tq").arg(&archive));
+}

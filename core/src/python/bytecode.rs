@@ -69,9 +69,9 @@
 //! objects), which oxdist then sends first to a fresh worker. Before 3.11
 //! workers run with `PYTHONHASHSEED=0` (and every other `PYTHON*` variable
 //! removed, `-s -S -B` instead of `-I`, which would ignore the seed). On the
-//! standard library that costs a handful of worker restarts (6 on 3.11, 6 on
-//! 3.12, ~30 on 3.10, where every module with a non-ASCII identifier imports
-//! unicodedata).
+//! standard library that costs a few worker restarts: 1 on 3.11, 6 on 3.12
+//! and 3.13, 29 on 3.10 (where every module with a non-ASCII identifier
+//! imports unicodedata).
 //!
 //! So the output depends only on the source, filename, optimize level and
 //! interpreter (checked: whole standard libraries of 3.7–3.13 in opposite
@@ -280,7 +280,20 @@ impl BytecodeCompiler {
         // One probe in the isolated mode tells us the version, which decides
         // how the others must be started.
         let mut probe = Worker::spawn(python_exe, Launch::Isolated)?;
-        let hello = probe.handshake(python_exe)?;
+        let hello = match probe.handshake(python_exe) {
+            Ok(hello) => hello,
+            // Python 2 and 3 before 3.4 have no -I; without it the worker
+            // gets to run its version check and say why it refuses.
+            Err(BytecodeError::Handshake { stderr, .. }) if stderr.contains("Unknown option: -I") => {
+                let mut old = Worker::spawn(python_exe, Launch::Legacy)?;
+                old.handshake(python_exe)?;
+                return Err(BytecodeError::Unsupported {
+                    path: python_exe.to_path_buf(),
+                    reason: "it has no -I option (Python older than 3.4); oxdist needs Python 3.7 or newer".into(),
+                });
+            }
+            Err(err) => return Err(err),
+        };
         let version = &hello.version;
         if (version.major, version.minor) < (3, 7) {
             return Err(BytecodeError::Unsupported {
@@ -399,25 +412,59 @@ impl BytecodeCompiler {
     /// wait on the other; a worker that dies fails only the item it was
     /// compiling and is replaced.
     pub fn compile_many(&mut self, requests: &[CompileRequest<'_>]) -> Vec<Result<Vec<u8>, BytecodeError>> {
-        let mut results: Vec<Option<Result<Vec<u8>, BytecodeError>>> = Vec::with_capacity(requests.len());
-        let mut todo = VecDeque::new();
+        type Slot = Mutex<Option<Result<Vec<u8>, BytecodeError>>>;
+        let results: Vec<Slot> = requests.iter().map(|_| Mutex::new(None)).collect();
+        self.compile_each(requests, |i, result| {
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        });
+        results
+            .into_iter()
+            .map(|r| {
+                r.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect("compile_each delivers every item")
+            })
+            .collect()
+    }
+
+    /// [`Self::compile_many`] that hands each result to `on_result(index,
+    /// result)` as soon as it arrives instead of collecting them, so callers
+    /// can write or archive output while the workers compile. `on_result` is
+    /// called exactly once per request, from several threads, in completion
+    /// order. Use a [`PycBuilder`] (from [`Self::pyc_builder`]) to make `.pyc`
+    /// files inside it.
+    ///
+    /// Larger sources are sent first, so that the batch does not end with one
+    /// worker compiling a big module while the others idle; the output does
+    /// not depend on the order (see the module documentation).
+    pub fn compile_each<F>(&mut self, requests: &[CompileRequest<'_>], on_result: F)
+    where
+        F: Fn(usize, Result<Vec<u8>, BytecodeError>) + Sync,
+    {
+        let delivered: Vec<AtomicBool> = requests.iter().map(|_| AtomicBool::new(false)).collect();
+        let deliver = |i: usize, result| {
+            delivered[i].store(true, Ordering::Relaxed);
+            on_result(i, result);
+        };
+        let mut todo: Vec<usize> = Vec::with_capacity(requests.len());
         for (i, request) in requests.iter().enumerate() {
             if request.optimize > 2 {
-                results.push(Some(Err(BytecodeError::InvalidOptimize(request.optimize))));
+                deliver(i, Err(BytecodeError::InvalidOptimize(request.optimize)));
             } else {
-                results.push(None);
-                todo.push_back(i);
+                todo.push(i);
             }
         }
-        let queue = Mutex::new(todo);
+        todo.sort_by_key(|&i| std::cmp::Reverse(requests[i].source.len()));
+        let queue = Mutex::new(VecDeque::from(todo));
         let spawner = &self.spawner;
-        let lanes: Vec<Lane> = thread::scope(|s| {
+        let deliver = &deliver;
+        let spawn_errors: Vec<Option<String>> = thread::scope(|s| {
             let handles: Vec<_> = self
                 .workers
                 .iter_mut()
                 .map(|slot| {
                     let queue = &queue;
-                    s.spawn(move || run_lane(slot, spawner, requests, queue))
+                    s.spawn(move || run_lane(slot, spawner, requests, queue, deliver))
                 })
                 .collect();
             handles
@@ -425,34 +472,37 @@ impl BytecodeCompiler {
                 .map(|h| h.join().expect("bytecode lane panicked"))
                 .collect()
         });
-        let mut spawn_error = None;
-        for lane in lanes {
-            for (i, result) in lane.done {
-                results[i] = Some(result);
-            }
-            spawn_error = spawn_error.or(lane.spawn_error);
-        }
         // Left over only if no worker could be (re)started.
-        results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
+        let spawn_error = spawn_errors.into_iter().flatten().next();
+        for (i, done) in delivered.iter().enumerate() {
+            if !done.load(Ordering::Relaxed) {
+                on_result(
+                    i,
                     Err(BytecodeError::WorkerDied {
                         stderr: format!(
                             "no bytecode worker could be started: {}",
                             spawn_error.as_deref().unwrap_or("unknown error")
                         ),
-                    })
-                })
-            })
-            .collect()
+                    }),
+                );
+            }
+        }
+    }
+
+    /// What [`Self::pyc_bytes`] needs, detached from the compiler (it is
+    /// `Copy`), e.g. for use inside [`Self::compile_each`].
+    pub fn pyc_builder(&self) -> PycBuilder {
+        PycBuilder {
+            magic: self.spawner.hello.magic,
+            hash: self.hash,
+        }
     }
 
     /// `importlib.util.source_hash(source)`: SipHash keyed with the magic
     /// number (SipHash-2-4 before 3.11, SipHash-1-3 since), computed here;
     /// [`Self::new`] checks it against the interpreter's own on test inputs.
     pub fn source_hash(&self, source: &[u8]) -> [u8; 8] {
-        self.hash.hash(source).to_le_bytes()
+        self.pyc_builder().source_hash(source)
     }
 
     /// A complete `.pyc` file for `marshal` (from [`Self::compile`]) compiled
@@ -460,8 +510,27 @@ impl BytecodeCompiler {
     /// and the source hash, so no mtime leaks in and the import system never
     /// re-reads the source to validate it.
     pub fn pyc_bytes(&self, marshal: &[u8], source: &[u8]) -> Vec<u8> {
+        self.pyc_builder().pyc_bytes(marshal, source)
+    }
+}
+
+/// Makes `.pyc` files for one interpreter; see [`BytecodeCompiler::pyc_builder`].
+#[derive(Debug, Clone, Copy)]
+pub struct PycBuilder {
+    magic: [u8; 4],
+    hash: SipHash,
+}
+
+impl PycBuilder {
+    /// See [`BytecodeCompiler::source_hash`].
+    pub fn source_hash(&self, source: &[u8]) -> [u8; 8] {
+        self.hash.hash(source).to_le_bytes()
+    }
+
+    /// See [`BytecodeCompiler::pyc_bytes`].
+    pub fn pyc_bytes(&self, marshal: &[u8], source: &[u8]) -> Vec<u8> {
         let mut pyc = Vec::with_capacity(16 + marshal.len());
-        pyc.extend_from_slice(&self.spawner.hello.magic);
+        pyc.extend_from_slice(&self.magic);
         pyc.extend_from_slice(&1u32.to_le_bytes());
         pyc.extend_from_slice(&self.source_hash(source));
         pyc.extend_from_slice(marshal);
@@ -489,6 +558,8 @@ enum Launch {
     /// `-s -S -B` with `PYTHONHASHSEED=0` and no other `PYTHON*` variables
     /// (`-E`/`-I` would ignore the seed too).
     SeededHash,
+    /// `-E -s -S -B`, only to let Python 2 tell us its version.
+    Legacy,
 }
 
 /// What a worker told us at start-up.
@@ -618,6 +689,9 @@ impl Worker {
         match launch {
             Launch::Isolated => {
                 command.args(["-I", "-S", "-E", "-B"]);
+            }
+            Launch::Legacy => {
+                command.args(["-E", "-s", "-S", "-B"]);
             }
             Launch::SeededHash => {
                 command.args(["-s", "-S", "-B"]);
@@ -868,11 +942,8 @@ fn read_response(stdout: &mut BufReader<ChildStdout>) -> io::Result<Response> {
     })
 }
 
-/// What one lane (one worker slot) of [`BytecodeCompiler::compile_many`] did.
-struct Lane {
-    done: Vec<(usize, Result<Vec<u8>, BytecodeError>)>,
-    spawn_error: Option<String>,
-}
+/// Where a lane hands results.
+type Deliver<'a> = &'a (dyn Fn(usize, Result<Vec<u8>, BytecodeError>) + Sync);
 
 /// How a session with one worker process ended.
 enum SessionEnd {
@@ -889,22 +960,20 @@ enum SessionEnd {
 }
 
 /// Feeds one worker slot from the shared queue until the queue is empty,
-/// replacing the worker whenever it retires or dies.
+/// replacing the worker whenever it retires or dies. Returns why it gave up
+/// early, if it could not start a worker.
 fn run_lane(
     slot: &mut Option<Worker>,
     spawner: &Spawner,
     requests: &[CompileRequest<'_>],
     queue: &Mutex<VecDeque<usize>>,
-) -> Lane {
-    let mut lane = Lane {
-        done: Vec::new(),
-        spawn_error: None,
-    };
+    deliver: Deliver<'_>,
+) -> Option<String> {
     // An item a worker asked to retry: the next (fresh) worker's first request.
     let mut first = None;
     loop {
         if first.is_none() && queue.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
-            return lane;
+            return None;
         }
         let worker = match slot {
             Some(worker) => worker,
@@ -915,13 +984,12 @@ fn run_lane(
                     if let Some(i) = first.take() {
                         queue.lock().unwrap_or_else(|e| e.into_inner()).push_front(i);
                     }
-                    lane.spawn_error = Some(err.to_string());
-                    return lane;
+                    return Some(err.to_string());
                 }
             },
         };
-        match run_session(worker, first.take(), requests, queue, &mut lane.done) {
-            SessionEnd::Drained => return lane,
+        match run_session(worker, first.take(), requests, queue, deliver) {
+            SessionEnd::Drained => return None,
             SessionEnd::Retired => *slot = None,
             SessionEnd::RetryFresh { item } => {
                 *slot = None;
@@ -929,7 +997,7 @@ fn run_lane(
             }
             SessionEnd::Died { culprit, error } => {
                 let mut worker = slot.take().expect("worker present");
-                lane.done.push((culprit, Err(worker.died(&error))));
+                deliver(culprit, Err(worker.died(&error)));
             }
         }
     }
@@ -945,7 +1013,7 @@ fn run_session(
     first: Option<usize>,
     requests: &[CompileRequest<'_>],
     queue: &Mutex<VecDeque<usize>>,
-    done: &mut Vec<(usize, Result<Vec<u8>, BytecodeError>)>,
+    deliver: Deliver<'_>,
 ) -> SessionEnd {
     let requeue = |i: usize| queue.lock().unwrap_or_else(|e| e.into_inner()).push_front(i);
     let Some(stdin) = worker.stdin.as_mut() else {
@@ -990,7 +1058,7 @@ fn run_session(
                 }
                 Ok(response) => {
                     let retire = response.retire;
-                    done.push((i, response.into_result(&requests[i].filename)));
+                    deliver(i, response.into_result(&requests[i].filename));
                     if retire {
                         end = SessionEnd::Retired;
                         break;

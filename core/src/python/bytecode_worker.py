@@ -26,6 +26,7 @@ if sys.version_info < (3, 7):
 if sys.path and sys.path[0] == "":
     del sys.path[0]
 
+import gc
 import os
 import marshal
 import warnings
@@ -182,9 +183,14 @@ def compile_one(source, filename, optimize):
     return STATUS_OK, data, code
 
 
+# Requests between explicit garbage collections (see main()).
+GC_EVERY = 500
+
+
 def serve(inp, out):
     baseline = state()
     fresh = True
+    served = 0
     while True:
         head = read_exact(inp, 10)
         if head is None:
@@ -206,6 +212,9 @@ def serve(inp, out):
             return 0
         del code
         fresh = False
+        served += 1
+        if served % GC_EVERY == 0:
+            gc.collect()
         # Checked after failures too: the parser interns identifiers and
         # imports codecs before it finds an error.
         if state() != baseline:
@@ -216,6 +225,11 @@ def serve(inp, out):
 
 
 def main():
+    # The generational collector costs 15-20% of compile time here (compile
+    # allocates many container objects) and finds nothing: the AST lives in an
+    # arena and code objects hold no cycles. serve() still collects now and
+    # then, in case some exception path makes a cycle.
+    gc.disable()
     # Compiler warnings (SyntaxWarning, DeprecationWarning for bad escapes) do
     # not change the bytecode; ignoring them keeps stderr for real failures.
     warnings.simplefilter("ignore")
