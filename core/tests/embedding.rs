@@ -242,23 +242,34 @@ if __name__ == "__main__":
     std::fs::remove_file(script_path).unwrap();
 }
 
-#[test]
-fn rebuilding_after_editing_app_code_does_not_compile_the_launcher() {
+/// A project whose `exe` target runs package `app` (from `src/`, with
+/// `__main__.py` = `main`); `add` is the Starlark that adds its resources
+/// to `exe`.
+fn app_project(main: &str, add: &str) -> Project {
     let p = Project::new();
     p.file("src/app/__init__.py", "");
-    p.file("src/app/__main__.py", "print('version one')\n");
-    p.config(
+    p.file("src/app/__main__.py", main);
+    p.config(&format!(
         r#"
 def make_exe():
     dist = default_python_distribution()
     config = dist.make_python_interpreter_config()
     config.run_module = "app"
     exe = dist.to_python_executable("app", config = config)
-    exe.add_python_resources(exe.read_package_root("src", ["app"]))
+{add}
     return exe
 register_target("exe", make_exe)
 resolve_targets()
-"#,
+"#
+    ));
+    p
+}
+
+#[test]
+fn rebuilding_after_editing_app_code_does_not_compile_the_launcher() {
+    let p = app_project(
+        "print('version one')\n",
+        "    exe.add_python_resources(exe.read_package_root(\"src\", [\"app\"]))",
     );
     p.run(&["build"]).ok();
     let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/app");
@@ -397,27 +408,12 @@ fn a_corrupted_executable_says_so_instead_of_crashing() {
 
 #[test]
 fn filesystem_relative_modules_have_a_file() {
-    let p = Project::new();
-    p.file("src/app/__init__.py", "");
-    p.file(
-        "src/app/__main__.py",
+    let p = app_project(
         "import os, app\nprint(app.__file__, os.path.isfile(app.__file__))\n",
-    );
-    p.config(
-        r#"
-def make_exe():
-    dist = default_python_distribution()
-    config = dist.make_python_interpreter_config()
-    config.run_module = "app"
-    exe = dist.to_python_executable("app", config = config)
-    for r in exe.read_package_root("src", ["app"]):
+        r#"    for r in exe.read_package_root("src", ["app"]):
         if type(r) == "PythonModuleSource":
             r.add_location = "filesystem-relative:lib"
-        exe.add_python_resource(r)
-    return exe
-register_target("exe", make_exe)
-resolve_targets()
-"#,
+        exe.add_python_resource(r)"#,
     );
     p.run(&["build"]).ok();
     let dir = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe");

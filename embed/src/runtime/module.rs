@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use pyo3_ffi as ffi;
 
-use crate::format::{EntryKind, PackedResources};
+use crate::format::{Entry, EntryKind, PackedResources};
 
 struct State {
     resources: &'static PackedResources<'static>,
@@ -113,44 +113,40 @@ fn none() -> *mut ffi::PyObject {
     }
 }
 
-unsafe extern "C" fn get(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    let Some(state) = STATE.get() else { return none() };
+/// The entry a key argument names: `Ok(None)` when there is none (or the key
+/// has an unknown kind), `Err(())` when a Python exception is set (not a str).
+unsafe fn entry_for(arg: *mut ffi::PyObject) -> Result<Option<Entry<'static>>, ()> {
+    let Some(state) = STATE.get() else { return Ok(None) };
     unsafe {
-        let Some((kind, name)) = key_arg(arg) else {
-            return if ffi::PyErr_Occurred().is_null() {
-                none()
-            } else {
-                std::ptr::null_mut()
-            };
-        };
-        match state.resources.get(kind, name) {
-            Some(entry) => {
-                let data = entry.data;
-                // Read-only view of the mapped executable: no copy.
-                ffi::PyMemoryView_FromMemory(
-                    data.as_ptr() as *mut c_char,
-                    data.len() as ffi::Py_ssize_t,
-                    ffi::PyBUF_READ,
-                )
-            }
-            None => none(),
+        match key_arg(arg) {
+            Some((kind, name)) => Ok(state.resources.get(kind, name)),
+            None if ffi::PyErr_Occurred().is_null() => Ok(None),
+            None => Err(()),
+        }
+    }
+}
+
+unsafe extern "C" fn get(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    unsafe {
+        match entry_for(arg) {
+            Err(()) => std::ptr::null_mut(),
+            Ok(None) => none(),
+            // Read-only view of the mapped executable: no copy.
+            Ok(Some(entry)) => ffi::PyMemoryView_FromMemory(
+                entry.data.as_ptr() as *mut c_char,
+                entry.data.len() as ffi::Py_ssize_t,
+                ffi::PyBUF_READ,
+            ),
         }
     }
 }
 
 unsafe extern "C" fn flags(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    let Some(state) = STATE.get() else { return none() };
     unsafe {
-        let Some((kind, name)) = key_arg(arg) else {
-            return if ffi::PyErr_Occurred().is_null() {
-                none()
-            } else {
-                std::ptr::null_mut()
-            };
-        };
-        match state.resources.get(kind, name) {
-            Some(entry) => ffi::PyLong_FromLong(entry.flags.bits() as _),
-            None => none(),
+        match entry_for(arg) {
+            Err(()) => std::ptr::null_mut(),
+            Ok(None) => none(),
+            Ok(Some(entry)) => ffi::PyLong_FromLong(entry.flags.bits() as _),
         }
     }
 }
