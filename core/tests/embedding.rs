@@ -120,6 +120,8 @@ print("data", importlib.resources.files("greeter").joinpath("data/greeting.txt")
 print("listing", sorted(p.name for p in importlib.resources.files("greeter").joinpath("data").iterdir()))
 import _ssl
 print("ext", type(_ssl.__loader__).__name__)
+import sysconfig, zoneinfo
+print("sysconfig", bool(sysconfig.get_config_vars()), sysconfig.get_config_var("VERSION"))
 "#;
     let exe = example();
     let out = run(exe, &["-c", script]);
@@ -137,6 +139,7 @@ print("ext", type(_ssl.__loader__).__name__)
         "data Hello",
         "listing ['greeting.txt']",
         "ext ExtensionFileLoader",
+        "sysconfig True 3.11",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }

@@ -448,9 +448,24 @@ pub(crate) fn distribution_items(
 ) -> anyhow::Result<Vec<(ResourceItem, AddSettings)>> {
     let resources = scan::scan_directory(&dist.stdlib_dir, &dist.suffixes)?
         .into_iter()
-        // Files outside packages in the stdlib directory are site-packages,
-        // lib-dynload and config directories: not the standard library.
-        .filter(|r| !matches!(r, PythonResource::File(_)))
+        .filter_map(|r| match r {
+            // `_sysconfigdata_…-linux-gnu.py` is a top-level module whose name
+            // is not an identifier (sysconfig imports it by string), so the
+            // scan sees a plain file; sysconfig, zoneinfo and pydoc need it.
+            PythonResource::File(f) if is_sysconfigdata(&f.relative_path) => {
+                Some(PythonResource::ModuleSource(crate::python::resources::ModuleSource {
+                    name: f.relative_path.trim_end_matches(".py").to_string(),
+                    source: f.data,
+                    is_package: false,
+                    origin: f.origin,
+                }))
+            }
+            // Other files outside packages in the stdlib directory are
+            // site-packages, lib-dynload and config directories: not the
+            // standard library.
+            PythonResource::File(_) => None,
+            other => Some(other),
+        })
         .collect();
     let mut items = items_for(resources, policy, true, &dist.stdlib_test_packages);
     for variants in dist.extension_modules.values() {
@@ -463,6 +478,11 @@ pub(crate) fn distribution_items(
         }
     }
     Ok(items)
+}
+
+/// Whether a stdlib-relative path is sysconfig's generated data module.
+fn is_sysconfigdata(path: &str) -> bool {
+    !path.contains('/') && path.starts_with("_sysconfigdata_") && path.ends_with(".py")
 }
 
 /// `pip install --target` into a fresh directory below the build path; the installed resources.
