@@ -1,5 +1,5 @@
 //! The user cache directory: downloaded and extracted Python distributions
-//! (and, later, built launchers) that survive between builds.
+//! and built launchers that survive between builds.
 
 use std::path::PathBuf;
 

@@ -18,9 +18,7 @@ fn example() -> &'static PathBuf {
     &EXAMPLE
         .get_or_init(|| {
             let work = tempfile::tempdir().unwrap();
-            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app");
-            copy_tree(&source.join("src"), &work.path().join("project/src"));
-            std::fs::copy(source.join("oxdist.star"), work.path().join("project/oxdist.star")).unwrap();
+            copy_example(&work.path().join("project"));
             let out = Command::new(env!("CARGO_BIN_EXE_oxdist"))
                 .args(["build", "install"])
                 .current_dir(work.path().join("project"))
@@ -41,6 +39,14 @@ fn example() -> &'static PathBuf {
             (work, empty.join("greeter"))
         })
         .1
+}
+
+/// Copies the bundled example's sources and configuration (not its build
+/// output) to `project`.
+fn copy_example(project: &Path) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app");
+    copy_tree(&source.join("src"), &project.join("src"));
+    std::fs::copy(source.join("oxdist.star"), project.join("oxdist.star")).unwrap();
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -424,4 +430,67 @@ fn filesystem_relative_modules_have_a_file() {
     let out = common::output_retrying(&mut Command::new(dir.join("app")));
     let expected = format!("{} True\n", dir.join("lib/app/__init__.py").display());
     assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}
+
+/// An installed oxdist (here: the binary copied away from `target/`) with an
+/// empty cache builds its launcher from the runtime sources compiled into
+/// it, not from this source tree. The launcher's dependencies compile into
+/// a target directory kept under `target/test-data`, so after the first run
+/// this costs about one compile of the runtime crate.
+#[test]
+fn installed_oxdist_builds_a_launcher_without_its_source_tree() {
+    let work = tempfile::tempdir().unwrap();
+    let oxdist = work.path().join("bin/oxdist");
+    std::fs::create_dir_all(oxdist.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_oxdist"), &oxdist).unwrap();
+    let project = work.path().join("project");
+    copy_example(&project);
+    let cache = work.path().join("cache");
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data/launcher-target");
+    let out = common::output_retrying(
+        Command::new(&oxdist)
+            .arg("build")
+            .current_dir(&project)
+            .env("OXDIST_CACHE_DIR", &cache)
+            .env("OXDIST_LAUNCHER_TARGET_DIR", &target),
+    );
+    assert!(out.status.success(), "build failed:\n{}", text(&out.stderr));
+
+    // A launcher was built, from a project that refers to nothing in this
+    // source tree.
+    let sources: Vec<PathBuf> = std::fs::read_dir(cache.join("launchers"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("src-"))
+        .collect();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    let key = &sources[0].file_name().unwrap().to_string_lossy()["src-".len()..];
+    assert!(cache.join("launchers").join(key).join("oxdist-launcher").is_file());
+    assert!(sources[0].join("embed/src/runtime/importer.py").is_file());
+    let workspace = std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).unwrap();
+    for name in [
+        "Cargo.toml",
+        "build.rs",
+        "main.rs",
+        "pyo3-config.txt",
+        "embed/Cargo.toml",
+    ] {
+        let text = std::fs::read_to_string(sources[0].join(name)).unwrap();
+        assert!(
+            !text.contains(workspace.to_str().unwrap()),
+            "{name} refers to the source tree:\n{text}"
+        );
+    }
+
+    let exe = project
+        .join("build")
+        .join(oxdist::HOST_TRIPLE)
+        .join("install/bin/greeter");
+    let out = run(&exe, &["Ada"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Hello, Ada! (greeter 1.0.0, frozen=True)\n",
+        "{}",
+        text(&out.stderr)
+    );
 }

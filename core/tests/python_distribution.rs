@@ -691,6 +691,47 @@ register_target("t", lambda: None)
     p.config("c = default_python_distribution().make_python_interpreter_config()\nc.sys_paths = \"lib\"\n");
     p.run(&["build"])
         .fails_with(3, &["sys_paths must be a list of strings, not string"]);
+    // Values the runtime cannot honour are refused, not silently ignored.
+    for (line, message) in [
+        (
+            "c.allocator_backend = \"jemalloc\"",
+            "allocator_backend: \"jemalloc\" is not supported yet",
+        ),
+        (
+            "c.terminfo_resolution = \"auto\"",
+            "terminfo_resolution: \"auto\" is not one of dynamic, none, static:PATHS",
+        ),
+        (
+            "c.multiprocessing_start_method = \"thread\"",
+            "multiprocessing_start_method: \"thread\" is not one of",
+        ),
+        (
+            "c.config_profile = \"strict\"",
+            "config_profile: \"strict\" is not one of isolated, python",
+        ),
+        (
+            "c.bytecode_optimization_level = 3",
+            "bytecode_optimization_level: 3 is not 0, 1 or 2",
+        ),
+        ("c.home = \"/opt\"", "home: is not supported yet"),
+        ("c.argvb = True", "argvb: True is not supported yet"),
+    ] {
+        p.config(&format!(
+            "c = default_python_distribution().make_python_interpreter_config()\n{line}\n"
+        ));
+        p.run(&["build"]).fails_with(3, &[message]);
+    }
+    p.config(
+        "c = default_python_distribution().make_python_interpreter_config()\nc.oxidized_importer = False\n\
+         register_target(\"exe\", lambda: default_python_distribution().to_python_executable(\"a\", config = c))\n",
+    );
+    p.run(&["build"])
+        .fails_with(3, &["oxidized_importer = False needs filesystem_importer = True"]);
+    p.config("e = default_python_distribution().to_python_executable(\"a\")\ne.resources_compression_level = 30\n");
+    p.run(&["build"]).fails_with(
+        3,
+        &["resources_compression_level must be None or a zstd level from 1 to 22, not 30"],
+    );
 }
 
 #[test]

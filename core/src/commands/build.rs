@@ -18,17 +18,9 @@ pub fn run(targets: &[String], global: &GlobalArgs, reporter: &Reporter) -> Resu
     let evaluation = super::evaluate(global, resolve)?;
     let mut artifacts = Vec::new();
     for (name, output) in &evaluation.outputs {
-        let built;
-        let output = match output {
-            TargetOutput::Executable(spec) => {
-                built = super::executable_manifest(spec, &evaluation.build_path, reporter)?;
-                TargetOutput::FileManifest(built.clone())
-            }
-            other => other.clone(),
-        };
-        match &output {
-            TargetOutput::Executable(_) => unreachable!("converted above"),
-            TargetOutput::FileManifest(manifest) => {
+        let built = super::output_manifest(output, &evaluation.build_path, reporter)?;
+        match (&built, output) {
+            (Some(manifest), _) => {
                 let dest = evaluation.build_path.join(crate::HOST_TRIPLE).join(name);
                 let step = reporter.step(format!("installing target {name} into {}", dest.display()));
                 manifest.install(&dest, true)?;
@@ -50,10 +42,10 @@ pub fn run(targets: &[String], global: &GlobalArgs, reporter: &Reporter) -> Resu
                     entries: Some(manifest.len()),
                 });
             }
-            TargetOutput::None => reporter.info(format!("target {name} returned None: nothing to build")),
-            TargetOutput::Other(type_name) => reporter.info(format!(
+            (None, TargetOutput::Other(type_name)) => reporter.info(format!(
                 "target {name} returned a {type_name}, which has no build action"
             )),
+            (None, _) => reporter.info(format!("target {name} returned None: nothing to build")),
         }
     }
     super::print_summary(

@@ -40,21 +40,37 @@ pub(crate) fn print_summary(global: &GlobalArgs, summary: &Summary) {
     }
 }
 
-/// Builds an executable target into a staging directory below the build
-/// path and returns it with the files it needs beside it, as a manifest.
-pub(crate) fn executable_manifest(
-    spec: &crate::embedding::executable::ExecutableSpec,
+/// The manifest a target's output builds to: a FileManifest as it is; a
+/// `PythonExecutable` or `PythonEmbeddedResources` built into a staging
+/// directory below the build path (with the files it needs beside it);
+/// `None` for outputs with no files.
+pub(crate) fn output_manifest(
+    output: &dialect::TargetOutput,
     build_path: &std::path::Path,
     reporter: &crate::report::Reporter,
-) -> Result<oxdist_installers::FileManifest, Error> {
+) -> Result<Option<oxdist_installers::FileManifest>, Error> {
+    use crate::embedding::executable::{build_executable, write_embedded_resources};
+    use dialect::TargetOutput;
     use oxdist_installers::{FileEntry, FileManifest, ManifestPath};
+
+    let (spec, embedded) = match output {
+        TargetOutput::FileManifest(manifest) => return Ok(Some(manifest.clone())),
+        TargetOutput::None | TargetOutput::Other(_) => return Ok(None),
+        TargetOutput::Executable(spec) => (spec, false),
+        TargetOutput::EmbeddedResources(spec) => (spec, true),
+    };
+    let what = if embedded { "embedded resources" } else { "executable" };
     let staging = build_path.join("executables").join(&spec.name);
-    let step = reporter.step(format!("building executable {} ({})", spec.name, spec.dist.label()));
-    let built = crate::embedding::executable::build_executable(spec, &staging, &crate::cache::cache_dir())?;
-    let launcher = if built.launcher_built {
-        "launcher compiled and cached"
+    let step = reporter.step(format!("building {what} {} ({})", spec.name, spec.dist.label()));
+    let built = if embedded {
+        write_embedded_resources(spec, &staging.join("resources"))?
     } else {
-        "cached launcher"
+        build_executable(spec, &staging, &crate::cache::cache_dir())?
+    };
+    let launcher = match (embedded, built.launcher_built) {
+        (true, _) => "no launcher",
+        (false, true) => "launcher compiled and cached",
+        (false, false) => "cached launcher",
     };
     step.finish(
         format!(
@@ -64,8 +80,9 @@ pub(crate) fn executable_manifest(
         ),
         reporter,
     );
+    let name = built.path.file_name().and_then(|n| n.to_str()).unwrap_or(&spec.name);
     let mut manifest = FileManifest::new();
-    manifest.add_file(ManifestPath::new(&spec.name)?, FileEntry::from_path(&built.path, true))?;
+    manifest.add_file(ManifestPath::new(name)?, FileEntry::from_path(&built.path, !embedded))?;
     manifest.add_manifest(&built.beside, None)?;
-    Ok(manifest)
+    Ok(Some(manifest))
 }

@@ -62,26 +62,16 @@ pub fn run(
     };
     let evaluation = super::evaluate(global, resolve)?;
     let (name, output) = evaluation.outputs.first().expect("one target was resolved");
-    let executable;
-    let manifest = match output {
-        TargetOutput::FileManifest(m) => m,
-        TargetOutput::Executable(spec) => {
-            executable = super::executable_manifest(spec, &evaluation.build_path, reporter)?;
-            &executable
-        }
-        TargetOutput::None => {
-            return Err(Error::NotAManifest {
-                target: name.clone(),
-                found: "None".into(),
-            });
-        }
-        TargetOutput::Other(t) => {
-            return Err(Error::NotAManifest {
-                target: name.clone(),
-                found: format!("a value of type {t}"),
-            });
-        }
+    let Some(manifest) = super::output_manifest(output, &evaluation.build_path, reporter)? else {
+        return Err(Error::NotAManifest {
+            target: name.clone(),
+            found: match output {
+                TargetOutput::Other(t) => format!("a value of type {t}"),
+                _ => "None".into(),
+            },
+        });
     };
+    let manifest = &manifest;
     if manifest.is_empty() {
         return Err(Error::EmptyManifest(name.clone()));
     }

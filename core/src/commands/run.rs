@@ -24,11 +24,13 @@ pub fn run(target: Option<&str>, args: &[String], global: &GlobalArgs, reporter:
         target: name.clone(),
         problem: problem.to_string(),
     };
-    let manifest = match output {
-        TargetOutput::Executable(spec) => super::executable_manifest(spec, &evaluation.build_path, reporter)?,
-        TargetOutput::FileManifest(manifest) => manifest.clone(),
-        TargetOutput::None => return Err(nothing("returned None")),
-        TargetOutput::Other(t) => return Err(nothing(&format!("returned a value of type {t}"))),
+    let manifest = match (
+        super::output_manifest(output, &evaluation.build_path, reporter)?,
+        output,
+    ) {
+        (Some(manifest), _) => manifest,
+        (None, TargetOutput::Other(t)) => return Err(nothing(&format!("returned a value of type {t}"))),
+        (None, _) => return Err(nothing("returned None")),
     };
     let executables: Vec<String> = manifest
         .entries()

@@ -19,7 +19,6 @@ use starlark::values::list_or_tuple::UnpackListOrTuple;
 use starlark::values::none::NoneType;
 use starlark::values::{Heap, NoSerialize, StarlarkValue, Value, starlark_value};
 
-use super::DialectError;
 use super::python::{
     alloc_items, distribution_items, items_for, package_root_resources, pip_install_resources, resource_of,
     virtualenv_resources,
@@ -41,6 +40,8 @@ pub(crate) struct ExecutableValue {
     config: serde_json::Value,
     #[allocative(skip)]
     resources: Mutex<Vec<(ResourceItem, AddSettings)>>,
+    #[allocative(skip)]
+    compression_level: Mutex<Option<i32>>,
 }
 
 impl ExecutableValue {
@@ -63,11 +64,16 @@ impl ExecutableValue {
             policy,
             config,
             resources: Mutex::new(stdlib),
+            compression_level: Mutex::new(None),
         })
     }
 
     fn resources(&self) -> MutexGuard<'_, Vec<(ResourceItem, AddSettings)>> {
         self.resources.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn compression_level(&self) -> MutexGuard<'_, Option<i32>> {
+        self.compression_level.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Everything needed to build it.
@@ -77,6 +83,7 @@ impl ExecutableValue {
             dist: self.dist.clone(),
             config: self.config.clone(),
             resources: self.resources().clone(),
+            compression_level: *self.compression_level(),
         }
     }
 
@@ -121,8 +128,40 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
     fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
         match attribute {
             "name" => Some(heap.alloc(self.name.as_str())),
+            "resources_compression_level" => Some(match *self.compression_level() {
+                Some(level) => heap.alloc(level),
+                None => Value::new_none(),
+            }),
             _ => None,
         }
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        vec!["name".into(), "resources_compression_level".into()]
+    }
+
+    fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
+        if attribute != "resources_compression_level" {
+            return Err(anyhow::anyhow!(
+                "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level"
+            )
+            .into());
+        }
+        let level = if value.is_none() {
+            None
+        } else {
+            match value.unpack_i32() {
+                Some(level @ 1..=22) => Some(level),
+                _ => {
+                    return Err(anyhow::anyhow!(
+                        "PythonExecutable.resources_compression_level must be None or a zstd level from 1 to 22, not {value}"
+                    )
+                    .into());
+                }
+            }
+        };
+        *self.compression_level() = level;
+        Ok(())
     }
 }
 
@@ -181,10 +220,44 @@ fn executable_methods(builder: &mut MethodsBuilder) {
         Ok(alloc_items(eval.heap(), items_for(resources, &this.policy, false, &[])))
     }
 
-    /// Not supported yet: the packed resources are written by `oxdist build`.
-    fn to_embedded_resources<'v>(#[starlark(this)] _this: Value<'v>) -> anyhow::Result<NoneType> {
-        Err(DialectError::NotSupported("PythonExecutable.to_embedded_resources".into()).into())
+    /// The packed resources alone, for a program that embeds Python itself:
+    /// a target returning this builds `packed-resources` plus the files
+    /// that go beside it (extension modules, filesystem-relative resources).
+    fn to_embedded_resources(this: &ExecutableValue) -> anyhow::Result<EmbeddedResourcesValue> {
+        Ok(EmbeddedResourcesValue(this.spec()))
     }
+}
+
+/// A `PythonEmbeddedResources` value: an executable's resources without the launcher.
+#[derive(ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct EmbeddedResourcesValue(#[allocative(skip)] ExecutableSpec);
+
+impl fmt::Debug for EmbeddedResourcesValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PythonEmbeddedResources({})", self.0.name)
+    }
+}
+
+impl fmt::Display for EmbeddedResourcesValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PythonEmbeddedResources<{}, {} resources>",
+            self.0.name,
+            self.0.resources.len()
+        )
+    }
+}
+
+starlark_simple_value!(EmbeddedResourcesValue);
+
+#[starlark_value(type = "PythonEmbeddedResources")]
+impl<'v> StarlarkValue<'v> for EmbeddedResourcesValue {}
+
+/// The resources behind a target's result, if it is a `PythonEmbeddedResources`.
+pub(crate) fn embedded_resources_of(value: Value<'_>) -> Option<ExecutableSpec> {
+    use starlark::values::ValueLike;
+    value.downcast_ref::<EmbeddedResourcesValue>().map(|v| v.0.clone())
 }
 
 /// The executable behind a target's result, if it is one.

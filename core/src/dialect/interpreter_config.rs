@@ -185,7 +185,38 @@ impl<'v> StarlarkValue<'v> for InterpreterConfigValue {
                 value.get_type()
             )
         })?;
+        check_value(name, &json).map_err(|message| anyhow::anyhow!("PythonInterpreterConfig.{name}: {message}"))?;
         self.fields().insert(name, json);
         Ok(())
+    }
+}
+
+/// Values a field's type admits but the runtime does not: a clear error at
+/// configuration time rather than a setting silently ignored at run time.
+fn check_value(name: &str, value: &Json) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    let one_of = |allowed: &[&str]| {
+        if allowed.contains(&text) {
+            Ok(())
+        } else {
+            Err(format!("{text:?} is not one of {}", allowed.join(", ")))
+        }
+    };
+    match name {
+        "config_profile" => one_of(&["isolated", "python"]),
+        "allocator_backend" if text != "default" => Err(format!(
+            "{text:?} is not supported yet; oxdist uses CPython's own allocator (\"default\")"
+        )),
+        "argvb" if value == &Json::Bool(true) => Err("True is not supported yet".into()),
+        "home" if !value.is_null() => {
+            Err("is not supported yet: the executable's directory is the home; use sys_paths for import paths".into())
+        }
+        "multiprocessing_start_method" => one_of(&["auto", "none", "fork", "forkserver", "spawn"]),
+        "terminfo_resolution" if !text.starts_with("static:") => one_of(&["dynamic", "none", "static:PATHS"]),
+        "bytecode_optimization_level" => match value.as_i64() {
+            None | Some(0..=2) => Ok(()),
+            Some(level) => Err(format!("{level} is not 0, 1 or 2")),
+        },
+        _ => Ok(()),
     }
 }

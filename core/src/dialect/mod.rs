@@ -105,6 +105,8 @@ pub enum TargetOutput {
     FileManifest(FileManifest),
     /// A `PythonExecutable`, built by the build action.
     Executable(crate::embedding::executable::ExecutableSpec),
+    /// A `PythonEmbeddedResources`: the packed resources without a launcher.
+    EmbeddedResources(crate::embedding::executable::ExecutableSpec),
     /// The function returned `None`: nothing to build.
     None,
     /// A value with no build action yet; the string is its Starlark type.
@@ -230,6 +232,8 @@ fn to_output(value: Value<'_>) -> TargetOutput {
         TargetOutput::FileManifest(manifest)
     } else if let Some(spec) = executable::executable_of(value) {
         TargetOutput::Executable(spec)
+    } else if let Some(spec) = executable::embedded_resources_of(value) {
+        TargetOutput::EmbeddedResources(spec)
     } else {
         TargetOutput::Other(value.get_type().to_string())
     }

@@ -705,6 +705,11 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
             .into_option()
             .map(|c| c.to_json())
             .unwrap_or_else(|| InterpreterConfigValue::default().to_json());
+        if config["oxidized_importer"] == false && config["filesystem_importer"] == false {
+            anyhow::bail!(
+                "PythonInterpreterConfig: oxidized_importer = False needs filesystem_importer = True and sys_paths, or nothing (not even the standard library) can be imported"
+            );
+        }
         ExecutableValue::new(name, this.0.clone(), policy, config)
     }
 }

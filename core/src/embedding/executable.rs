@@ -83,6 +83,9 @@ pub struct ExecutableSpec {
     /// `PythonInterpreterConfig` as JSON (`c:interpreter`).
     pub config: serde_json::Value,
     pub resources: Vec<(ResourceItem, AddSettings)>,
+    /// zstd level (1–22) for the packed entries; `None`: stored as they are
+    /// (zero-copy at run time, the fastest start).
+    pub compression_level: Option<i32>,
 }
 
 /// A built executable: the file, and what must be installed beside it
@@ -99,7 +102,12 @@ struct Packer {
     builder: PackedResourcesBuilder,
     origins: BTreeMap<String, String>,
     beside: FileManifest,
+    /// zstd level for entries worth compressing, when compression is on.
+    compression_level: Option<i32>,
 }
+
+/// Entries smaller than this stay uncompressed: a zstd frame's header would eat the gain.
+const COMPRESS_MIN_SIZE: usize = 128;
 
 impl Packer {
     fn add(
@@ -118,12 +126,16 @@ impl Packer {
                 second: origin.to_string(),
             });
         }
-        self.builder
-            .add(kind, name, flags, data)
-            .map_err(|e| ExecutableError::ResourceName {
-                name: name.replace('\0', "/"),
-                message: e.to_string(),
-            })?;
+        let added = match self.compression_level {
+            Some(level) if data.len() >= COMPRESS_MIN_SIZE => {
+                self.builder.add_compressed(kind, name, flags, data, level).map(|_| ())
+            }
+            _ => self.builder.add(kind, name, flags, data),
+        };
+        added.map_err(|e| ExecutableError::ResourceName {
+            name: name.replace('\0', "/"),
+            message: e.to_string(),
+        })?;
         self.origins.insert(key, origin.to_string());
         Ok(())
     }
@@ -175,8 +187,72 @@ pub fn build_executable(
     dest_dir: &Path,
     cache: &Path,
 ) -> Result<BuiltExecutable, ExecutableError> {
+    // The launcher first: its errors (unsupported Python, no static
+    // libpython) are the ones to report before any compiling.
+    let launcher = ensure_launcher(&spec.dist, cache)?;
+    let packed = pack_resources(spec)?;
+    let launcher_bytes = std::fs::read(&launcher.path).map_err(|e| ExecutableError::Write {
+        path: launcher.path.clone(),
+        message: e.to_string(),
+    })?;
+    let dest = dest_dir.join(&spec.name);
+    let trailer = append_trailer(packed.blob.len() as u64);
+    write_parts(&dest, &[&launcher_bytes, &packed.blob, &trailer])?;
+    set_executable(&dest).map_err(|e| ExecutableError::Write {
+        path: dest.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(BuiltExecutable {
+        path: dest,
+        beside: packed.beside,
+        launcher_built: launcher.built,
+        entries: packed.entries,
+    })
+}
+
+/// The file name [`write_embedded_resources`] writes the packed resources to.
+pub const EMBEDDED_RESOURCES_FILE: &str = "packed-resources";
+
+/// Writes `spec`'s packed resources, without a launcher, to
+/// `dest_dir/packed-resources` (PyOxidizer's `to_embedded_resources()`: for
+/// programs that embed Python themselves and read the blob with
+/// `oxdist_embed::format::PackedResources::parse`). Returns what must be
+/// installed beside the program.
+pub fn write_embedded_resources(spec: &ExecutableSpec, dest_dir: &Path) -> Result<BuiltExecutable, ExecutableError> {
+    let packed = pack_resources(spec)?;
+    let dest = dest_dir.join(EMBEDDED_RESOURCES_FILE);
+    write_parts(&dest, &[&packed.blob])?;
+    Ok(BuiltExecutable {
+        path: dest,
+        beside: packed.beside,
+        launcher_built: false,
+        entries: packed.entries,
+    })
+}
+
+/// Writes the concatenation of `parts` to `dest`, atomically.
+fn write_parts(dest: &Path, parts: &[&[u8]]) -> Result<(), ExecutableError> {
+    write_atomically(dest, |out| {
+        parts
+            .iter()
+            .try_for_each(|part| out.write_all(part))
+            .map_err(|e| ExecutableError::Write {
+                path: dest.to_path_buf(),
+                message: e.to_string(),
+            })
+    })?;
+    Ok(())
+}
+
+/// Packed resources and the files that go beside them.
+struct PackedOutput {
+    blob: Vec<u8>,
+    beside: FileManifest,
+    entries: usize,
+}
+
+fn pack_resources(spec: &ExecutableSpec) -> Result<PackedOutput, ExecutableError> {
     let dist = &spec.dist;
-    let launcher = ensure_launcher(dist, cache)?;
     let python = dist.require_interpreter().map_err(LauncherError::from)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut compiler = BytecodeCompiler::new(python, workers)?;
@@ -196,6 +272,7 @@ pub fn build_executable(
         })?,
         origins: BTreeMap::new(),
         beside: FileManifest::new(),
+        compression_level: spec.compression_level,
     };
 
     // Sources to compile: (module name, is_package, source, levels, filename).
@@ -285,33 +362,10 @@ pub fn build_executable(
         "PythonInterpreterConfig",
     )?;
 
-    let entries = packer.origins.len();
-    let blob = packer.builder.to_vec();
-    let launcher_bytes = std::fs::read(&launcher.path).map_err(|e| ExecutableError::Write {
-        path: launcher.path.clone(),
-        message: e.to_string(),
-    })?;
-    let dest = dest_dir.join(&spec.name);
-    write_atomically(&dest, |out| -> Result<(), ExecutableError> {
-        let write = |out: &mut std::io::BufWriter<&mut std::fs::File>, bytes: &[u8]| {
-            out.write_all(bytes).map_err(|e| ExecutableError::Write {
-                path: dest.clone(),
-                message: e.to_string(),
-            })
-        };
-        write(out, &launcher_bytes)?;
-        write(out, &blob)?;
-        write(out, &append_trailer(blob.len() as u64))
-    })?;
-    set_executable(&dest).map_err(|e| ExecutableError::Write {
-        path: dest.clone(),
-        message: e.to_string(),
-    })?;
-    Ok(BuiltExecutable {
-        path: dest,
+    Ok(PackedOutput {
+        entries: packer.origins.len(),
+        blob: packer.builder.to_vec(),
         beside: packer.beside,
-        launcher_built: launcher.built,
-        entries,
     })
 }
 

@@ -9,6 +9,10 @@
 
 pub mod executable;
 pub mod launcher;
+// Also compiled into core/build.rs; here only for the test that checks
+// the bundled runtime against the files on disk.
+#[cfg(test)]
+mod runtime_files;
 
 use crate::python::distribution::ExtensionModule;
 use crate::python::policy::{PackagingPolicy, ResourceLocation};

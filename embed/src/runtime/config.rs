@@ -25,6 +25,21 @@ pub struct InterpreterConfig {
     pub verbose: Option<bool>,
     pub quiet: Option<bool>,
     pub bytecode_optimization_level: Option<i32>,
+    /// `"isolated"` (default) or `"python"`: which PyConfig defaults to start from.
+    pub config_profile: Option<String>,
+    pub isolated: Option<bool>,
+    pub development_mode: Option<bool>,
+    pub inspect: Option<bool>,
+    pub interactive: Option<bool>,
+    pub parse_argv: Option<bool>,
+    pub user_site_directory: Option<bool>,
+    pub x_options: Option<Vec<String>>,
+    /// Appended to `sys_paths` (`$ORIGIN` expanded the same way).
+    pub module_search_paths: Option<Vec<String>>,
+    pub oxidized_importer: Option<bool>,
+    pub sys_frozen: Option<bool>,
+    pub terminfo_resolution: Option<String>,
+    pub multiprocessing_start_method: Option<String>,
 }
 
 impl InterpreterConfig {
@@ -37,10 +52,53 @@ impl InterpreterConfig {
         self.bytecode_optimization_level.unwrap_or(0).clamp(0, 2)
     }
 
+    /// Whether the configuration starts from CPython's "python" profile
+    /// (environment variables honoured) instead of the isolated one.
+    pub fn python_profile(&self) -> bool {
+        self.config_profile.as_deref() == Some("python")
+    }
+
+    /// The import paths to set once the interpreter is up.
+    pub fn import_paths(&self) -> impl Iterator<Item = &String> {
+        self.sys_paths.iter().chain(self.module_search_paths.iter().flatten())
+    }
+
+    /// The start method to set when `multiprocessing` is imported, if any.
+    pub fn start_method(&self) -> Option<&str> {
+        match self.multiprocessing_start_method.as_deref() {
+            None | Some("auto") | Some("none") => None,
+            Some(method) => Some(method),
+        }
+    }
+
+    /// The `TERMINFO_DIRS` to set when the environment has none, so that
+    /// curses/readline find the terminal database wherever this system keeps
+    /// it (a distribution built elsewhere may look in the wrong place).
+    pub fn terminfo_dirs(&self, exists: impl Fn(&str) -> bool) -> Option<String> {
+        match self.terminfo_resolution.as_deref().unwrap_or("dynamic") {
+            "none" => None,
+            "dynamic" => {
+                let found: Vec<&str> = TERMINFO_DIRS.iter().copied().filter(|d| exists(d)).collect();
+                (!found.is_empty()).then(|| found.join(":"))
+            }
+            other => other.strip_prefix("static:").map(str::to_string),
+        }
+    }
+
     fn runs_something(&self) -> bool {
         self.run_command.is_some() || self.run_module.is_some() || self.run_filename.is_some()
     }
 }
+
+/// Where Linux distributions and macOS keep terminfo databases, in the
+/// order ncurses searches them.
+const TERMINFO_DIRS: [&str; 5] = [
+    "/etc/terminfo",
+    "/lib/terminfo",
+    "/usr/share/terminfo",
+    "/usr/lib/terminfo",
+    "/usr/share/lib/terminfo",
+];
 
 /// How the process was asked to start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,5 +167,33 @@ mod tests {
         );
         let repl = InterpreterConfig::default();
         assert_eq!(Mode::choose(&repl, &argv(&["script.py"])), Mode::Python);
+    }
+
+    #[test]
+    fn terminfo() {
+        let config = |value: &str| InterpreterConfig {
+            terminfo_resolution: Some(value.into()),
+            ..Default::default()
+        };
+        let exists = |dir: &str| dir == "/lib/terminfo" || dir == "/usr/share/terminfo";
+        assert_eq!(
+            InterpreterConfig::default().terminfo_dirs(exists).as_deref(),
+            Some("/lib/terminfo:/usr/share/terminfo")
+        );
+        assert_eq!(config("none").terminfo_dirs(exists), None);
+        assert_eq!(config("static:/opt/t").terminfo_dirs(exists).as_deref(), Some("/opt/t"));
+        assert_eq!(config("dynamic").terminfo_dirs(|_| false), None);
+    }
+
+    #[test]
+    fn reads_the_configuration_json() {
+        let config = InterpreterConfig::from_json(
+            br#"{"sys_paths": ["$ORIGIN/a"], "module_search_paths": ["b"], "multiprocessing_start_method": "auto",
+                "x_options": ["utf8"], "unknown_field": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(config.import_paths().collect::<Vec<_>>(), ["$ORIGIN/a", "b"]);
+        assert_eq!(config.start_method(), None);
+        assert_eq!(config.x_options.as_deref(), Some(&["utf8".to_string()][..]));
     }
 }

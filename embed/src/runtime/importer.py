@@ -28,6 +28,7 @@ import marshal
 import sys
 
 _IS_PACKAGE = 1
+_START_METHOD = None
 _EXE_DIR = _oxdist.exe_dir
 _BYTECODE = "b%d:" % _oxdist.optimize
 
@@ -117,6 +118,10 @@ class OxidizedFinder:
             # A namespace package: nothing to run.
             return
         exec(code, module.__dict__)
+        if name == "multiprocessing" and _START_METHOD is not None:
+            # PythonInterpreterConfig.multiprocessing_start_method, applied
+            # when the application first imports multiprocessing.
+            module.set_start_method(_START_METHOD, force=True)
 
     def get_code(self, fullname):
         data = _oxdist.get(_BYTECODE + fullname)
@@ -368,9 +373,12 @@ def _excepthook(exc_type, exc, tb):
         sys.__excepthook__(exc_type, exc, tb)
 
 
-def after_main(filesystem_importer, sys_paths):
+def after_main(filesystem_importer, sys_paths, frozen=True, start_method=None):
     """Main phase done: set the identity flags and decide on the filesystem importer."""
-    sys.frozen = True
+    global _START_METHOD
+    _START_METHOD = start_method
+    if frozen:
+        sys.frozen = True
     sys.oxidized = True
     sys.excepthook = _excepthook
     if not filesystem_importer:

@@ -152,9 +152,20 @@ unsafe fn start(
     mode: config::Mode,
 ) -> i32 {
     unsafe {
-        // 1. Pre-initialisation: isolated, UTF-8.
+        // 0. The environment curses/readline read, before anything can start threads.
+        if std::env::var_os("TERMINFO_DIRS").is_none()
+            && let Some(dirs) = config.terminfo_dirs(|dir| std::path::Path::new(dir).is_dir())
+        {
+            std::env::set_var("TERMINFO_DIRS", dirs);
+        }
+
+        // 1. Pre-initialisation: isolated (unless the "python" profile), UTF-8.
         let mut pre: ffi::PyPreConfig = std::mem::zeroed();
-        ffi::PyPreConfig_InitIsolatedConfig(&mut pre);
+        if config.python_profile() {
+            ffi::PyPreConfig_InitPythonConfig(&mut pre);
+        } else {
+            ffi::PyPreConfig_InitIsolatedConfig(&mut pre);
+        }
         pre.utf8_mode = i32::from(config.utf8_mode.unwrap_or(true));
         pre.configure_locale = i32::from(config.configure_locale.unwrap_or(true));
         check(ffi::Py_PreInitialize(&pre));
@@ -166,23 +177,41 @@ unsafe fn start(
         let mut cfg: ffi::PyConfig = std::mem::zeroed();
         // Every access goes through one raw pointer: CPython writes into the struct too.
         let c: *mut ffi::PyConfig = &raw mut cfg;
-        ffi::PyConfig_InitIsolatedConfig(c);
-        (*c).site_import = i32::from(config.site_import.unwrap_or(false));
-        (*c).install_signal_handlers = i32::from(config.install_signal_handlers.unwrap_or(true));
-        (*c).write_bytecode = i32::from(config.write_bytecode.unwrap_or(false));
-        (*c).use_environment = i32::from(config.use_environment.unwrap_or(false));
-        (*c).user_site_directory = 0;
+        if config.python_profile() {
+            ffi::PyConfig_InitPythonConfig(c);
+        } else {
+            ffi::PyConfig_InitIsolatedConfig(c);
+        }
+        let flag = |value: Option<bool>, default: bool| i32::from(value.unwrap_or(default));
+        (*c).site_import = flag(config.site_import, false);
+        (*c).install_signal_handlers = flag(config.install_signal_handlers, true);
+        (*c).write_bytecode = flag(config.write_bytecode, false);
+        (*c).use_environment = flag(config.use_environment, config.python_profile());
+        (*c).user_site_directory = flag(config.user_site_directory, false);
+        // Set only when configured; otherwise the profile's default stands.
+        for (value, field) in [
+            (config.isolated, &raw mut (*c).isolated),
+            (config.development_mode, &raw mut (*c).dev_mode),
+            (config.inspect, &raw mut (*c).inspect),
+            (config.interactive, &raw mut (*c).interactive),
+            (config.buffered_stdio, &raw mut (*c).buffered_stdio),
+            (config.verbose, &raw mut (*c).verbose),
+            (config.quiet, &raw mut (*c).quiet),
+        ] {
+            if let Some(value) = value {
+                *field = i32::from(value);
+            }
+        }
+        for option in config.x_options.iter().flatten() {
+            let option = CString::new(option.as_str()).unwrap_or_default();
+            let wide = ffi::Py_DecodeLocale(option.as_ptr(), std::ptr::null_mut());
+            if !wide.is_null() {
+                check(ffi::PyWideStringList_Append(&raw mut (*c).xoptions, wide));
+                ffi::PyMem_RawFree(wide.cast());
+            }
+        }
         (*c).pathconfig_warnings = 0;
         (*c).optimization_level = config.optimize_level();
-        if let Some(buffered) = config.buffered_stdio {
-            (*c).buffered_stdio = i32::from(buffered);
-        }
-        if let Some(verbose) = config.verbose {
-            (*c).verbose = i32::from(verbose);
-        }
-        if let Some(quiet) = config.quiet {
-            (*c).quiet = i32::from(quiet);
-        }
         (*c)._init_main = 0;
         // An empty module search path: sys.path == [] until after_main sets sys_paths.
         (*c).module_search_paths_set = 1;
@@ -212,7 +241,7 @@ unsafe fn start(
                 );
             }
             config::Mode::App => {
-                (*c).parse_argv = 0;
+                (*c).parse_argv = flag(config.parse_argv, false);
                 if let Some(command) = &config.run_command {
                     set_string(c, &raw mut (*c).run_command, command);
                 } else if let Some(module) = &config.run_module {
@@ -235,20 +264,25 @@ unsafe fn start(
         let Some(importer) = import_bootstrap(resources, config.optimize_level()) else {
             return fail("cannot start the embedded importer (see the Python error above)");
         };
-        if call(importer, c"install", &[]).is_none() {
+        if config.oxidized_importer != Some(false) && call(importer, c"install", &[]).is_none() {
             return fail("cannot install the embedded importer (see the Python error above)");
         }
 
         // 4. Main initialisation.
         check(_Py_InitializeMain());
         let sys_paths = ffi::PyList_New(0);
-        for path in &config.sys_paths {
+        for path in config.import_paths() {
             let item = ffi::PyUnicode_FromStringAndSize(path.as_ptr().cast(), path.len() as ffi::Py_ssize_t);
             ffi::PyList_Append(sys_paths, item);
             ffi::Py_DecRef(item);
         }
         let filesystem = ffi::PyBool_FromLong(i64::from(config.filesystem_importer) as _);
-        if call(importer, c"after_main", &[filesystem, sys_paths]).is_none() {
+        let frozen = ffi::PyBool_FromLong(i64::from(config.sys_frozen.unwrap_or(true)) as _);
+        let start_method = match config.start_method() {
+            Some(method) => ffi::PyUnicode_FromStringAndSize(method.as_ptr().cast(), method.len() as ffi::Py_ssize_t),
+            None => module::none(),
+        };
+        if call(importer, c"after_main", &[filesystem, sys_paths, frozen, start_method]).is_none() {
             return fail("cannot finish setting up the embedded importer (see the Python error above)");
         }
 
@@ -263,7 +297,7 @@ unsafe fn import_bootstrap(resources: &PackedResources<'static>, optimize: i32) 
     let entry = resources
         .get(kind, "_oxdist_importer")
         .or_else(|| resources.get(EntryKind::Bytecode0, "_oxdist_importer"))?;
-    let data = entry.data;
+    let data = entry.decompressed().ok()?;
     unsafe {
         let code = ffi::PyMarshal_ReadObjectFromString(data.as_ptr().cast(), data.len() as ffi::Py_ssize_t);
         if code.is_null() {

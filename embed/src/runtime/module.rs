@@ -104,7 +104,7 @@ unsafe fn key_arg<'a>(arg: *mut ffi::PyObject) -> Option<(EntryKind, &'a str)> {
     }
 }
 
-fn none() -> *mut ffi::PyObject {
+pub(super) fn none() -> *mut ffi::PyObject {
     // SAFETY: Py_None is immortal; returning it needs a new reference.
     unsafe {
         let none = ffi::Py_None();
@@ -131,6 +131,15 @@ unsafe extern "C" fn get(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -
         match entry_for(arg) {
             Err(()) => std::ptr::null_mut(),
             Ok(None) => none(),
+            // Compressed entries are decompressed into a new bytes object.
+            Ok(Some(entry)) if entry.is_compressed() => match entry.decompressed() {
+                Ok(data) => ffi::PyBytes_FromStringAndSize(data.as_ptr().cast(), data.len() as ffi::Py_ssize_t),
+                Err(e) => {
+                    let message = CString::new(e.to_string()).unwrap_or_default();
+                    ffi::PyErr_SetString(ffi::PyExc_OSError, message.as_ptr());
+                    std::ptr::null_mut()
+                }
+            },
             // Read-only view of the mapped executable: no copy.
             Ok(Some(entry)) => ffi::PyMemoryView_FromMemory(
                 entry.data.as_ptr() as *mut c_char,
