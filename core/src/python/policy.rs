@@ -148,8 +148,11 @@ impl PackagingPolicy {
             .collect()
     }
 
-    /// Whether the extension module filter keeps `module`.
+    /// Whether the extension module filter (and `include_test`) keeps `module`.
     pub fn keeps_extension(&self, module: &ExtensionModule) -> bool {
+        if !self.include_test && is_test_extension(&module.name) {
+            return false;
+        }
         match self.extension_module_filter {
             ExtensionModuleFilter::All => true,
             ExtensionModuleFilter::Minimal => module.required,
@@ -207,6 +210,16 @@ pub fn is_copyleft(id: &str) -> bool {
     EXTRA.iter().any(|prefix| base.starts_with(prefix))
 }
 
+/// CPython's extension modules that exist only for its own test suite
+/// (`_testcapi`, `_testinternalcapi`, `_ctypes_test`, the `xx*` examples…).
+pub fn is_test_extension(name: &str) -> bool {
+    name.starts_with("_test")
+        || name.starts_with("_xxtest")
+        || name == "_ctypes_test"
+        || name.starts_with("xxlimited")
+        || name == "xxsubtype"
+}
+
 /// Whether a resource belongs to a test package (`test`, `tests`, the
 /// distribution's test packages, or anything below them).
 fn is_test_resource(resource: &PythonResource, test_packages: &[String]) -> bool {
@@ -228,6 +241,29 @@ fn is_test_resource(resource: &PythonResource, test_packages: &[String]) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_extensions() {
+        for name in [
+            "_testcapi",
+            "_testinternalcapi",
+            "_testmultiphase",
+            "_xxtestfuzz",
+            "_ctypes_test",
+            "xxlimited_35",
+            "xxsubtype",
+        ] {
+            assert!(is_test_extension(name), "{name}");
+        }
+        for name in [
+            "_ctypes",
+            "_sqlite3",
+            "_xxsubinterpreters",
+            "_testing_is_not_a_module_name_prefix_we_use",
+        ] {
+            assert_eq!(is_test_extension(name), name.starts_with("_test"), "{name}");
+        }
+    }
 
     #[test]
     fn filter_names_and_alias() {
