@@ -1,5 +1,5 @@
-//! The user cache directory: downloaded and extracted Python distributions
-//! and built launchers that survive between builds.
+//! The user cache directory: downloaded and extracted Python distributions,
+//! built launchers and compiled bytecode that survive between builds.
 
 use std::path::PathBuf;
 

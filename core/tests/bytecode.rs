@@ -10,7 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use oxdist::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest};
+use oxdist::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest, CompileStats};
+use oxdist::python::bytecode_cache::BytecodeCache;
 
 const PYTHON: &str = "python3";
 
@@ -893,4 +894,120 @@ fn compile_each_delivers_every_item_once_as_compile_many_would() {
         threads.into_inner().unwrap().len() >= 2,
         "results come from the worker threads"
     );
+}
+
+/// Requests for `files` at every optimize level, plus one that does not compile.
+fn cache_requests(files: &[(String, Vec<u8>)]) -> Vec<CompileRequest<'_>> {
+    let mut requests: Vec<CompileRequest> = files
+        .iter()
+        .flat_map(|(name, source)| (0..3).map(move |level| CompileRequest::new(&source[..], name.clone(), level)))
+        .collect();
+    requests.push(CompileRequest::new(&b"def broken(:\n"[..], "broken.py", 0));
+    requests
+}
+
+/// A compiler with its cache in `dir`.
+fn cached_compiler(dir: &Path) -> BytecodeCompiler {
+    let mut c = compiler(2);
+    c.set_cache(BytecodeCache::new(dir));
+    c
+}
+
+/// Every entry file of the cache in `dir`.
+fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries = Vec::new();
+    for shard in std::fs::read_dir(dir.join("v1")).unwrap() {
+        for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            entries.push(entry.unwrap().path());
+        }
+    }
+    entries.sort();
+    entries
+}
+
+#[test]
+fn a_second_compile_comes_from_the_cache_with_the_same_bytes() {
+    let files = stdlib_sample(40);
+    let requests = cache_requests(&files);
+    let uncached = comparable(compiler(2).compile_many(&requests));
+    let failures = uncached.iter().filter(|r| r.is_err()).count();
+    assert!(failures >= 1, "the broken request fails");
+    let ok = requests.len() - failures;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = cached_compiler(dir.path());
+    assert_eq!(comparable(first.compile_many(&requests)), uncached);
+    assert_eq!(
+        first.stats(),
+        CompileStats {
+            from_cache: 0,
+            compiled: requests.len()
+        }
+    );
+    assert_eq!(
+        cache_entries(dir.path()).len(),
+        ok,
+        "one entry per compiled module and level"
+    );
+
+    // A new compiler (as in the next build) compiles only what failed:
+    // errors are not cached.
+    let mut second = cached_compiler(dir.path());
+    assert_eq!(comparable(second.compile_many(&requests)), uncached);
+    assert_eq!(
+        second.stats(),
+        CompileStats {
+            from_cache: ok,
+            compiled: failures
+        }
+    );
+    // compile() uses it too.
+    let (name, source) = &files[0];
+    assert_eq!(comparable(vec![second.compile(source, name, 2)]), uncached[2..3]);
+    assert_eq!(second.stats().from_cache, ok + 1);
+
+    // The same source under another filename is another module.
+    let before = second.stats().compiled;
+    assert!(second.compile(source, "elsewhere.py", 0).is_ok());
+    assert_eq!(second.stats().compiled, before + 1);
+}
+
+#[test]
+fn damaged_cache_entries_are_recompiled_and_replaced() {
+    let files = stdlib_sample(12);
+    let requests = cache_requests(&files);
+    let uncached = comparable(compiler(2).compile_many(&requests));
+    let dir = tempfile::tempdir().unwrap();
+    cached_compiler(dir.path()).compile_many(&requests);
+    let entries = cache_entries(dir.path());
+    assert!(entries.len() >= 30, "{} entries", entries.len());
+
+    // Truncated, emptied, a flipped payload byte, a flipped header byte,
+    // another entry's file: every kind of damage a crash or disk can do.
+    let mut damaged = 0;
+    for (i, entry) in entries.iter().enumerate().step_by(2) {
+        let mut bytes = std::fs::read(entry).unwrap();
+        match i / 2 % 5 {
+            0 => bytes.truncate(bytes.len() - 7),
+            1 => bytes.clear(),
+            2 => *bytes.last_mut().unwrap() ^= 0x40,
+            3 => bytes[12] ^= 1,
+            _ => bytes = std::fs::read(&entries[(i + 1) % entries.len()]).unwrap(),
+        }
+        std::fs::write(entry, bytes).unwrap();
+        damaged += 1;
+    }
+    let mut c = cached_compiler(dir.path());
+    assert_eq!(
+        comparable(c.compile_many(&requests)),
+        uncached,
+        "damage never reaches the output"
+    );
+    let failures = uncached.iter().filter(|r| r.is_err()).count();
+    assert_eq!(c.stats().compiled, damaged + failures);
+
+    // The recompiled results replaced the damaged entries.
+    let mut again = cached_compiler(dir.path());
+    assert_eq!(comparable(again.compile_many(&requests)), uncached);
+    assert_eq!(again.stats().compiled, failures);
 }

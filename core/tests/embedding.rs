@@ -286,13 +286,14 @@ fn rebuilding_after_editing_app_code_does_not_compile_the_launcher() {
         text(&common::output_retrying(&mut Command::new(&exe)).stdout),
         "version one\n"
     );
-    // Same inputs, same bytes.
+    // Same inputs, same bytes, all bytecode from the cache.
     let first = std::fs::read(&exe).unwrap();
-    p.run(&["build"]).ok();
+    let run = p.run(&["build"]).ok();
     assert!(
         first == std::fs::read(&exe).unwrap(),
         "rebuilding unchanged sources changed the executable"
     );
+    assert!(run.stderr.contains("bytecode: 0 compiled"), "{}", run.stderr);
     p.file("src/app/__main__.py", "print('version two')\n");
     let run = p.run(&["build"]).ok();
     assert!(

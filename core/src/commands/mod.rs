@@ -62,10 +62,11 @@ pub(crate) fn output_manifest(
     let what = if embedded { "embedded resources" } else { "executable" };
     let staging = build_path.join("executables").join(&spec.name);
     let step = reporter.step(format!("building {what} {} ({})", spec.name, spec.dist.label()));
+    let cache = crate::cache::cache_dir();
     let built = if embedded {
-        write_embedded_resources(spec, &staging.join("resources"))?
+        write_embedded_resources(spec, &staging.join("resources"), &cache)?
     } else {
-        build_executable(spec, &staging, &crate::cache::cache_dir())?
+        build_executable(spec, &staging, &cache)?
     };
     let launcher = match (embedded, built.launcher_built) {
         (true, _) => "no launcher",
@@ -74,9 +75,11 @@ pub(crate) fn output_manifest(
     };
     step.finish(
         format!(
-            "built {} ({} packed resources, {launcher})",
+            "built {} ({} packed resources, bytecode: {} compiled, {} from cache, {launcher})",
             built.path.display(),
-            built.entries
+            built.entries,
+            built.bytecode.compiled,
+            built.bytecode.from_cache,
         ),
         reporter,
     );

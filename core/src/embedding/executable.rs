@@ -19,7 +19,8 @@ use oxdist_installers::{FileData, FileEntry, FileManifest, ManifestError, Manife
 
 use super::launcher::{LauncherError, ensure_launcher};
 use super::{AddSettings, ResourceItem};
-use crate::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest};
+use crate::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest, CompileStats};
+use crate::python::bytecode_cache::BytecodeCache;
 use crate::python::distribution::{ExtensionKind, PythonDistribution};
 use crate::python::policy::ResourceLocation;
 use crate::python::resources::PythonResource;
@@ -95,6 +96,8 @@ pub struct BuiltExecutable {
     pub beside: FileManifest,
     pub launcher_built: bool,
     pub entries: usize,
+    /// How many modules were compiled and how many came from the bytecode cache.
+    pub bytecode: CompileStats,
 }
 
 /// The packed resources being assembled, remembering where each key came from.
@@ -190,7 +193,7 @@ pub fn build_executable(
     // The launcher first: its errors (unsupported Python, no static
     // libpython) are the ones to report before any compiling.
     let launcher = ensure_launcher(&spec.dist, cache)?;
-    let packed = pack_resources(spec)?;
+    let packed = pack_resources(spec, cache)?;
     let launcher_bytes = std::fs::read(&launcher.path).map_err(|e| ExecutableError::Write {
         path: launcher.path.clone(),
         message: e.to_string(),
@@ -207,6 +210,7 @@ pub fn build_executable(
         beside: packed.beside,
         launcher_built: launcher.built,
         entries: packed.entries,
+        bytecode: packed.bytecode,
     })
 }
 
@@ -217,9 +221,13 @@ pub const EMBEDDED_RESOURCES_FILE: &str = "packed-resources";
 /// `dest_dir/packed-resources` (PyOxidizer's `to_embedded_resources()`: for
 /// programs that embed Python themselves and read the blob with
 /// `oxdist_embed::format::PackedResources::parse`). Returns what must be
-/// installed beside the program.
-pub fn write_embedded_resources(spec: &ExecutableSpec, dest_dir: &Path) -> Result<BuiltExecutable, ExecutableError> {
-    let packed = pack_resources(spec)?;
+/// installed beside the program. `cache` is the user cache (for bytecode).
+pub fn write_embedded_resources(
+    spec: &ExecutableSpec,
+    dest_dir: &Path,
+    cache: &Path,
+) -> Result<BuiltExecutable, ExecutableError> {
+    let packed = pack_resources(spec, cache)?;
     let dest = dest_dir.join(EMBEDDED_RESOURCES_FILE);
     write_parts(&dest, &[&packed.blob])?;
     Ok(BuiltExecutable {
@@ -227,6 +235,7 @@ pub fn write_embedded_resources(spec: &ExecutableSpec, dest_dir: &Path) -> Resul
         beside: packed.beside,
         launcher_built: false,
         entries: packed.entries,
+        bytecode: packed.bytecode,
     })
 }
 
@@ -249,13 +258,16 @@ struct PackedOutput {
     blob: Vec<u8>,
     beside: FileManifest,
     entries: usize,
+    bytecode: CompileStats,
 }
 
-fn pack_resources(spec: &ExecutableSpec) -> Result<PackedOutput, ExecutableError> {
+fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, ExecutableError> {
     let dist = &spec.dist;
     let python = dist.require_interpreter().map_err(LauncherError::from)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut compiler = BytecodeCompiler::new(python, workers)?;
+    // The standard library is most of what is compiled and rarely changes.
+    compiler.set_cache(BytecodeCache::new(cache.join("bytecode")));
     let config_level = spec
         .config
         .get("bytecode_optimization_level")
@@ -366,6 +378,7 @@ fn pack_resources(spec: &ExecutableSpec) -> Result<PackedOutput, ExecutableError
         entries: packer.origins.len(),
         blob: packer.builder.to_vec(),
         beside: packer.beside,
+        bytecode: compiler.stats(),
     })
 }
 

@@ -7,14 +7,15 @@
 //! long-lived `python -I -S -E -B -c <bytecode_worker.py>` processes and talks
 //! to them over their stdin/stdout.
 //!
-//! # Protocol (version 1; `bytecode_worker.py` is the other side)
+//! # Protocol (version 2; `bytecode_worker.py` is the other side)
 //!
 //! All integers are little-endian.
 //!
 //! - Hello, once, worker → oxdist: `b"OXBC"`, `u32` length, then UTF-8 lines:
 //!   protocol version, `sys.version_info` as `major.minor.micro.level.serial`,
 //!   `importlib.util.MAGIC_NUMBER` in hex, `sys.implementation.cache_tag`
-//!   (empty for none), `sys.implementation.name`, then `n:hex` lines giving
+//!   (empty for none), `sys.implementation.name`, `sys.abiflags` (empty when
+//!   missing), `sys.version` on one line, then `n:hex` lines giving
 //!   `importlib.util.source_hash(bytes(range(n)))` (`n:-` when missing).
 //! - Request, oxdist → worker: `u8` op (`b'C'`), `u8` optimize level,
 //!   `u32` filename length, `u32` source length, filename (UTF-8), source.
@@ -86,6 +87,11 @@
 //!
 //! `.pyc` files are PEP 552 hash-based and unchecked, so they carry no mtime;
 //! see [`BytecodeCompiler::pyc_bytes`].
+//!
+//! Because the output is a function of those inputs, it can be cached:
+//! with [`BytecodeCompiler::set_cache`] every request is first looked up in
+//! a [`BytecodeCache`] (keyed by the inputs plus
+//! [`BytecodeCompiler::cache_identity`]) and only misses reach a worker.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -98,9 +104,13 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
+use super::bytecode_cache::{BytecodeCache, CacheKey};
+
 /// The worker program, passed with `-c`.
 const WORKER_SCRIPT: &str = include_str!("bytecode_worker.py");
-const PROTOCOL_VERSION: u32 = 1;
+const PROTOCOL_VERSION: u32 = 2;
 const HELLO_MAGIC: &[u8; 4] = b"OXBC";
 const OP_COMPILE: u8 = b'C';
 const STATUS_OK: u8 = 0;
@@ -260,6 +270,18 @@ pub struct BytecodeCompiler {
     spawner: Spawner,
     hash: SipHash,
     workers: Vec<Option<Worker>>,
+    /// Where results are looked up and stored, with [`Self::cache_identity`].
+    cache: Option<(BytecodeCache, [u8; 32])>,
+    stats: CompileStats,
+}
+
+/// What a [`BytecodeCompiler`] has done since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompileStats {
+    /// Requests answered from the [`BytecodeCache`], without a worker.
+    pub from_cache: usize,
+    /// Requests sent to a worker (whatever the outcome).
+    pub compiled: usize,
 }
 
 impl fmt::Debug for BytecodeCompiler {
@@ -335,7 +357,51 @@ impl BytecodeCompiler {
             spawner,
             hash,
             workers: slots,
+            cache: None,
+            stats: CompileStats::default(),
         })
+    }
+
+    /// Looks every request up in `cache` before compiling it, and stores
+    /// what the workers compile there. Output is the same with or without
+    /// it: entries are keyed by everything the bytes depend on.
+    pub fn set_cache(&mut self, cache: BytecodeCache) {
+        let identity = self.cache_identity();
+        self.cache = Some((cache, identity));
+    }
+
+    /// What the output depends on besides a request's own fields, hashed:
+    /// the interpreter as its workers describe themselves (implementation,
+    /// full version and build, magic number, cache tag, ABI flags), how the
+    /// workers are started, the worker program and oxdist's version.
+    pub fn cache_identity(&self) -> [u8; 32] {
+        let hello = &self.spawner.hello;
+        let description = format!(
+            "oxdist {}\nprotocol {PROTOCOL_VERSION}\nlaunch {:?}\n{} {:?}\nmagic {:02x?}\ncache tag {:?}\nabiflags {:?}\nbuild {:?}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.spawner.launch,
+            hello.implementation,
+            hello.version,
+            hello.magic,
+            hello.cache_tag,
+            hello.abiflags,
+            hello.build,
+        );
+        let mut hasher = Sha256::new();
+        hasher.update(description.as_bytes());
+        hasher.update(WORKER_SCRIPT.as_bytes());
+        hasher.finalize().into()
+    }
+
+    /// Counts of what was compiled and what came from the cache.
+    pub fn stats(&self) -> CompileStats {
+        self.stats
+    }
+
+    /// The cache key of `(source, filename, optimize)`, when a cache is set.
+    fn cache_key(&self, source: &[u8], filename: &str, optimize: u8) -> Option<CacheKey> {
+        let (_, identity) = self.cache.as_ref()?;
+        Some(BytecodeCache::key(identity, optimize, filename, source))
     }
 
     /// The interpreter the workers run.
@@ -372,6 +438,18 @@ impl BytecodeCompiler {
         if optimize > 2 {
             return Err(BytecodeError::InvalidOptimize(optimize));
         }
+        let key = self.cache_key(source, filename, optimize);
+        if let Some(marshal) = key.as_ref().and_then(|k| self.cache.as_ref()?.0.get(k)) {
+            self.stats.from_cache += 1;
+            return Ok(marshal);
+        }
+        self.stats.compiled += 1;
+        let result = self.compile_uncached(source, filename, optimize);
+        remember(self.cache.as_ref().map(|(c, _)| c), key.as_ref(), &result);
+        result
+    }
+
+    fn compile_uncached(&mut self, source: &[u8], filename: &str, optimize: u8) -> Result<Vec<u8>, BytecodeError> {
         // A worker that answers "retry" exits; its replacement is fresh and
         // never asks for a retry of its first request.
         for _attempt in 0..2 {
@@ -446,14 +524,27 @@ impl BytecodeCompiler {
             delivered[i].store(true, Ordering::Relaxed);
             on_result(i, result);
         };
+        let keys: Vec<Option<CacheKey>> = requests
+            .iter()
+            .map(|r| self.cache_key(&r.source, &r.filename, r.optimize))
+            .collect();
         let mut todo: Vec<usize> = Vec::with_capacity(requests.len());
         for (i, request) in requests.iter().enumerate() {
             if request.optimize > 2 {
                 deliver(i, Err(BytecodeError::InvalidOptimize(request.optimize)));
+            } else if let Some(marshal) = keys[i].as_ref().and_then(|k| self.cache.as_ref()?.0.get(k)) {
+                self.stats.from_cache += 1;
+                deliver(i, Ok(marshal));
             } else {
                 todo.push(i);
             }
         }
+        self.stats.compiled += todo.len();
+        let cache = self.cache.as_ref().map(|(c, _)| c);
+        let deliver = |i: usize, result: Result<Vec<u8>, BytecodeError>| {
+            remember(cache, keys[i].as_ref(), &result);
+            deliver(i, result);
+        };
         todo.sort_by_key(|&i| std::cmp::Reverse(requests[i].source.len()));
         let queue = Mutex::new(VecDeque::from(todo));
         let spawner = &self.spawner;
@@ -514,6 +605,14 @@ impl BytecodeCompiler {
     }
 }
 
+/// Stores a successful result. Failing to is not an error: the cache only
+/// saves time, and the next build compiles again.
+fn remember(cache: Option<&BytecodeCache>, key: Option<&CacheKey>, result: &Result<Vec<u8>, BytecodeError>) {
+    if let (Some(cache), Some(key), Ok(marshal)) = (cache, key, result) {
+        let _ = cache.store(key, marshal);
+    }
+}
+
 /// Makes `.pyc` files for one interpreter; see [`BytecodeCompiler::pyc_builder`].
 #[derive(Debug, Clone, Copy)]
 pub struct PycBuilder {
@@ -569,6 +668,10 @@ struct Hello {
     magic: [u8; 4],
     cache_tag: Option<String>,
     implementation: String,
+    /// `sys.abiflags` (`t` free-threaded, `d` debug; empty on most builds).
+    abiflags: String,
+    /// `sys.version`: version, build date and compiler.
+    build: String,
     /// `(n, importlib.util.source_hash(bytes(range(n))))`, `None` if missing.
     hash_vectors: Vec<(usize, Option<[u8; 8]>)>,
 }
@@ -603,6 +706,8 @@ impl Hello {
             .ok_or_else(|| format!("bad magic number {magic_hex:?}"))?;
         let cache_tag = Some(next("cache tag")?.to_string()).filter(|t| !t.is_empty());
         let implementation = next("implementation")?.to_string();
+        let abiflags = next("abiflags")?.to_string();
+        let build = next("sys.version")?.to_string();
         let mut hash_vectors = Vec::new();
         for line in lines {
             let bad = || format!("bad source hash line {line:?}");
@@ -624,6 +729,8 @@ impl Hello {
             magic,
             cache_tag,
             implementation,
+            abiflags,
+            build,
             hash_vectors,
         })
     }
@@ -1170,12 +1277,16 @@ mod tests {
 
     #[test]
     fn hello_parses() {
-        let hello =
-            Hello::parse(b"1\n3.12.0.candidate.2\ncb0d0d0a\ncpython-312\ncpython\n0:0011223344556677\n1:-").unwrap();
+        let hello = Hello::parse(
+            b"2\n3.12.0.candidate.2\ncb0d0d0a\ncpython-312\ncpython\n\n3.12.0rc2 (main) [GCC]\n0:0011223344556677\n1:-",
+        )
+        .unwrap();
         assert_eq!(hello.version.to_string(), "3.12.0rc2");
         assert_eq!(hello.magic, [0xcb, 0x0d, 0x0d, 0x0a]);
         assert_eq!(hello.cache_tag.as_deref(), Some("cpython-312"));
+        assert_eq!(hello.abiflags, "");
+        assert_eq!(hello.build, "3.12.0rc2 (main) [GCC]");
         assert_eq!(hello.hash_vectors[1], (1, None));
-        assert!(Hello::parse(b"2\n3.12.0.final.0").is_err());
+        assert!(Hello::parse(b"1\n3.12.0.final.0").is_err());
     }
 }

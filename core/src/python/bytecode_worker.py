@@ -33,7 +33,7 @@ import warnings
 import importlib.util
 from types import CodeType
 
-PROTOCOL = 1
+PROTOCOL = 2
 HELLO_MAGIC = b"OXBC"
 OP_COMPILE = 0x43  # "C"
 STATUS_OK = 0
@@ -147,6 +147,10 @@ def hello():
         importlib.util.MAGIC_NUMBER.hex(),
         sys.implementation.cache_tag or "",
         sys.implementation.name,
+        getattr(sys, "abiflags", ""),
+        # Build details (compiler, date, free-threading) for the bytecode
+        # cache's notion of "the same interpreter".
+        sys.version.replace("\n", " "),
     ]
     for n in HASH_VECTOR_LENGTHS:
         if source_hash is None:

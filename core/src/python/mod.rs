@@ -7,10 +7,12 @@
 //! - [`resources`]: typed resources (module source, bytecode, package data,
 //!   distribution metadata, extension modules, …) and how files map to them.
 //! - [`scan`] and [`wheel`] produce resources from directories and `.whl` files.
-//! - [`bytecode`]: compiles sources with the distribution's own interpreter.
+//! - [`bytecode`]: compiles sources with the distribution's own interpreter;
+//!   [`bytecode_cache`] keeps the results between builds.
 //! - [`policy`]: which resources a build includes.
 
 pub mod bytecode;
+pub mod bytecode_cache;
 pub mod distribution;
 pub mod host;
 pub mod pbs;
