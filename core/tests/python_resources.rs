@@ -15,7 +15,7 @@ use std::process::Command;
 
 use common::fetch_wheel;
 use oxdist::python::resources::{PythonResource, PythonSuffixes};
-use oxdist::python::scan::{classify_tree, find_site_packages, scan_directory};
+use oxdist::python::scan::{classify_tree, find_site_packages, scan_directory, scan_stdlib};
 use oxdist::python::wheel::{WheelError, parse_entry_points, read_wheel};
 use oxdist_installers::FileData;
 
@@ -328,6 +328,53 @@ fn synthetic_tree() {
     std::os::unix::fs::symlink(outside.path().join("secret.py"), &link).unwrap();
     let error = scan_directory(r, &suffixes()).unwrap_err();
     assert_message(&error, &[&link.display().to_string(), "secret.py", "outside"]);
+}
+
+/// A standard library directory with what distributions put beside it.
+#[test]
+fn stdlib_scan_skips_site_packages_and_other_non_package_directories() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "os.py", "");
+    write(r, "json/__init__.py", "");
+    write(r, "json/tool.py", "");
+    write(r, "ensurepip/__init__.py", "");
+    write(r, "ensurepip/_bundled/pip.whl", "");
+    write(r, "_sysconfigdata__linux_x86_64-linux-gnu.py", "");
+    write(r, "LICENSE.txt", "");
+    write(r, "odd-1.0.dist-info/METADATA", "");
+    write(r, "config-3.11-x86_64-linux-gnu/Makefile", "");
+    write(r, "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", "");
+    let stdlib = described(&scan_stdlib(r, &suffixes()).unwrap());
+    assert_eq!(
+        stdlib.iter().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "File LICENSE.txt",
+            "File _sysconfigdata__linux_x86_64-linux-gnu.py",
+            "PythonModuleSource ensurepip",
+            "PythonModuleSource json",
+            "PythonModuleSource json.tool",
+            "PythonModuleSource os",
+            "PythonPackageDistributionResource odd-1.0.dist-info/METADATA",
+            "PythonPackageResource ensurepip:_bundled/pip.whl",
+        ]
+    );
+    // The full scan finds the same plus plain files from the skipped
+    // directories, which the standard library leaves out anyway.
+    let mut full = described(&scan_directory(r, &suffixes()).unwrap());
+    full.retain(|d| !d.starts_with("File config-") && !d.starts_with("File lib-dynload/"));
+    assert_eq!(full, stdlib);
+
+    // site-packages (and a link to one elsewhere) is not entered, so what
+    // the full scan refuses there does not matter.
+    write(r, "site-packages/requests/__init__.py", "");
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.py", "");
+    std::os::unix::fs::symlink(outside.path().join("secret.py"), r.join("site-packages/evil.py")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), r.join("dist-packages")).unwrap();
+    let error = scan_directory(r, &suffixes()).unwrap_err();
+    assert_message(&error, &["outside"]);
+    assert_eq!(described(&scan_stdlib(r, &suffixes()).unwrap()), stdlib);
 }
 
 #[test]

@@ -446,7 +446,7 @@ pub(crate) fn distribution_items(
     dist: &PythonDistribution,
     policy: &PackagingPolicy,
 ) -> anyhow::Result<Vec<(ResourceItem, AddSettings)>> {
-    let resources = scan::scan_directory(&dist.stdlib_dir, &dist.suffixes)?
+    let resources = scan::scan_stdlib(&dist.stdlib_dir, &dist.suffixes)?
         .into_iter()
         .filter_map(|r| match r {
             // `_sysconfigdata_…-linux-gnu.py` is a top-level module whose name
@@ -460,9 +460,9 @@ pub(crate) fn distribution_items(
                     origin: f.origin,
                 }))
             }
-            // Other files outside packages in the stdlib directory are
-            // site-packages, lib-dynload and config directories: not the
-            // standard library.
+            // Other files outside packages are data beside the standard
+            // library (LICENSE.txt); the directories of site-packages,
+            // lib-dynload and config were not even scanned.
             PythonResource::File(_) => None,
             other => Some(other),
         })

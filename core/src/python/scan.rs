@@ -11,6 +11,8 @@
 //! - [`scan_directory`]: walks a directory (site-packages, a `pip install
 //!   --target` directory, an application's source root) and calls
 //!   [`classify_tree`]; [`find_site_packages`] locates the root in a venv.
+//!   [`scan_stdlib`] does the same for a distribution's standard library
+//!   without entering the directories that hold something else.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
@@ -464,6 +466,38 @@ fn is_executable(_metadata: &fs::Metadata) -> bool {
 /// a directory is refused ([`ScanError::SymlinkedDirectory`]). Files are
 /// referenced by path ([`FileData::Path`]), not read.
 pub fn scan_directory(root: &Path, suffixes: &PythonSuffixes) -> Result<Vec<PythonResource>, ScanError> {
+    scan_filtered(root, suffixes, |_| true)
+}
+
+/// [`scan_directory`] for a distribution's standard library directory
+/// (`lib/python3.X`), without entering `site-packages`, `lib-dynload`,
+/// `config-3.X-…` or any other top-level directory whose name is neither an
+/// identifier nor a `.dist-info`/`.egg-info` directory.
+///
+/// Those directories cannot hold standard-library resources: no module or
+/// package has a non-identifier component and no data file belongs to a
+/// package there, so [`classify_tree`] could only make plain
+/// [`PythonResource::File`]s of their contents, which the standard library
+/// leaves out. Skipping them gives the same resources without walking (and
+/// validating) a site-packages that can hold tens of thousands of files.
+pub fn scan_stdlib(root: &Path, suffixes: &PythonSuffixes) -> Result<Vec<PythonResource>, ScanError> {
+    scan_filtered(root, suffixes, |entry| {
+        let other = entry.depth() == 1
+            && entry.file_name().to_str().is_none_or(|name| {
+                !is_identifier(name) && !name.ends_with(".dist-info") && !name.ends_with(".egg-info")
+            });
+        // A symlink to a directory would be refused by the walk below.
+        !(other && (entry.file_type().is_dir() || entry.path().is_dir()))
+    })
+}
+
+/// The walk behind [`scan_directory`]: entries for which `enter` is false
+/// are skipped, directories with everything below them.
+fn scan_filtered(
+    root: &Path,
+    suffixes: &PythonSuffixes,
+    enter: impl FnMut(&walkdir::DirEntry) -> bool,
+) -> Result<Vec<PythonResource>, ScanError> {
     let canonical_root = fs::canonicalize(root).map_err(io_error(root))?;
     if !canonical_root.is_dir() {
         return Err(ScanError::NotADirectory {
@@ -471,7 +505,8 @@ pub fn scan_directory(root: &Path, suffixes: &PythonSuffixes) -> Result<Vec<Pyth
         });
     }
     let mut files = Vec::new();
-    for entry in WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1) {
+    let walk = WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1);
+    for entry in walk.into_iter().filter_entry(enter) {
         let entry = entry.map_err(|e| ScanError::Io {
             path: e.path().unwrap_or(root).to_path_buf(),
             source: e.into(),
