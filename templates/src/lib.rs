@@ -31,6 +31,8 @@ pub enum Template {
     LauncherBuild,
     /// The pyo3 configuration the launcher is built with.
     LauncherPyo3Config,
+    /// A freedesktop.org `.desktop` menu entry for Linux packages.
+    DesktopEntry,
 }
 
 impl Template {
@@ -43,6 +45,7 @@ impl Template {
             Template::LauncherMain => "launcher/main.rs.hbs",
             Template::LauncherBuild => "launcher/build.rs.hbs",
             Template::LauncherPyo3Config => "launcher/pyo3-config.txt.hbs",
+            Template::DesktopEntry => "linux/app.desktop.hbs",
         }
     }
 
@@ -54,6 +57,7 @@ impl Template {
             Template::LauncherMain => include_str!("../files/launcher/main.rs.hbs"),
             Template::LauncherBuild => include_str!("../files/launcher/build.rs.hbs"),
             Template::LauncherPyo3Config => include_str!("../files/launcher/pyo3-config.txt.hbs"),
+            Template::DesktopEntry => include_str!("../files/linux/app.desktop.hbs"),
         }
     }
 }

@@ -55,6 +55,9 @@ pub(crate) fn output_manifest(
 
     let (spec, embedded) = match output {
         TargetOutput::FileManifest(manifest) => return Ok(Some(manifest.clone())),
+        TargetOutput::LinuxPackage(package) => {
+            return output_manifest(&package.contents_output(), build_path, reporter);
+        }
         TargetOutput::None | TargetOutput::Other(_) => return Ok(None),
         TargetOutput::Executable(spec) => (spec, false),
         TargetOutput::EmbeddedResources(spec) => (spec, true),

@@ -13,6 +13,7 @@ mod executable;
 mod file_manifest;
 mod globals;
 mod interpreter_config;
+pub mod linux_package;
 mod python;
 mod state;
 
@@ -107,6 +108,8 @@ pub enum TargetOutput {
     Executable(crate::embedding::executable::ExecutableSpec),
     /// A `PythonEmbeddedResources`: the packed resources without a launcher.
     EmbeddedResources(crate::embedding::executable::ExecutableSpec),
+    /// A `LinuxPackageBuilder`: contents and deb/rpm settings.
+    LinuxPackage(Box<linux_package::LinuxPackageTarget>),
     /// The function returned `None`: nothing to build.
     None,
     /// A value with no build action yet; the string is its Starlark type.
@@ -132,6 +135,7 @@ fn globals() -> starlark::environment::Globals {
         .with(globals::target_globals)
         .with(file_manifest::file_manifest_globals)
         .with(python::python_globals)
+        .with(linux_package::linux_package_globals)
         .with(globals::not_supported_globals)
         .build()
 }
@@ -232,6 +236,8 @@ fn to_output(value: Value<'_>) -> TargetOutput {
         TargetOutput::FileManifest(manifest)
     } else if let Some(spec) = executable::executable_of(value) {
         TargetOutput::Executable(spec)
+    } else if let Some(package) = linux_package::linux_package_of(value) {
+        TargetOutput::LinuxPackage(Box::new(package))
     } else if let Some(spec) = executable::embedded_resources_of(value) {
         TargetOutput::EmbeddedResources(spec)
     } else {
