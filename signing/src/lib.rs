@@ -1,0 +1,17 @@
+//! Signatures for the artifacts oxdist writes.
+//!
+//! Signing is kept apart from the writers: a writer decides *what* bytes are
+//! signed and where the signature goes (a `.deb`'s `_gpgorigin` member, an
+//! RPM header, …); this crate turns secret keys and bytes into signatures.
+//! Keys arrive as bytes, because where they come from (a file, an
+//! environment variable, a secret store) is the command line's business, and
+//! key material never appears in an error message, a log line or a file other
+//! than the signature itself.
+//!
+//! Modules:
+//! - [`openpgp`]: OpenPGP secret keys and detached signatures (deb, rpm,
+//!   checksum files).
+//!
+//! Authenticode (Windows) and Apple code signing will be modules beside it.
+
+pub mod openpgp;
