@@ -32,6 +32,8 @@ pub enum LauncherError {
     Distribution(#[from] DistributionError),
     #[error("cannot write {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Write(#[from] OutputError),
     #[error(transparent)]
@@ -116,18 +118,20 @@ fn inputs(dist: &PythonDistribution) -> Result<LauncherInputs, LauncherError> {
         files.push((format!("{EMBED_DIR}/{path}"), Cow::Borrowed(*bytes)));
     }
 
-    // The key covers everything the binary depends on: the project files
-    // (including the runtime's sources and the pinned dependency versions)
-    // and the identity of the static library. Lengths keep the
-    // concatenation unambiguous.
+    // The key covers what the binary must match: the project files (with
+    // the runtime's sources) and the identity of the static library.
+    // Cargo.lock is left out: it pins the whole workspace, so any dependency
+    // change elsewhere in oxdist would rebuild every launcher (a minute or
+    // two each), while a launcher built with older pins of its own
+    // dependencies stays correct. Lengths keep the concatenation unambiguous.
     let mut hasher = Sha256::new();
-    for (name, bytes) in &files {
+    for (name, bytes) in files.iter().filter(|(name, _)| name != "Cargo.lock") {
         for part in [name.as_bytes(), bytes] {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part);
         }
     }
-    let meta = fs::metadata(&libpython).map_err(|source| LauncherError::Io {
+    let meta = fs::metadata(&libpython).map_err(|source| LauncherError::Read {
         path: libpython.clone(),
         source,
     })?;
