@@ -495,3 +495,110 @@ fn installed_oxdist_builds_a_launcher_without_its_source_tree() {
         text(&out.stderr)
     );
 }
+
+/// `PythonInterpreterConfig` fields beyond the run mode reach the
+/// interpreter, and zstd-compressed resources load like plain ones.
+#[test]
+fn interpreter_config_fields_and_compressed_resources() {
+    let p = Project::new();
+    p.file("src/app/__init__.py", "");
+    p.file("src/app/data.txt", "packed data\n");
+    p.file(
+        "src/app/__main__.py",
+        r#"import os, sys, json, importlib.resources, multiprocessing
+print("frozen", getattr(sys, "frozen", None), "oxidized", sys.oxidized)
+print("xoptions", sys._xoptions)
+print("dev_mode", sys.flags.dev_mode)
+print("path", [p.replace(os.path.dirname(sys.executable), "ORIGIN") for p in sys.path])
+print("start method", multiprocessing.get_start_method())
+print("terminfo", os.environ.get("TERMINFO_DIRS"))
+print("data", importlib.resources.files("app").joinpath("data.txt").read_text().strip())
+print("json", json.dumps({"a": 1}))
+"#,
+    );
+    p.config(
+        r#"
+def make_exe():
+    dist = default_python_distribution()
+    policy = dist.make_python_packaging_policy()
+    config = dist.make_python_interpreter_config()
+    config.run_module = "app"
+    config.sys_frozen = False
+    config.x_options = ["oxdist_test=1"]
+    config.development_mode = True
+    config.sys_paths = ["$ORIGIN/one"]
+    config.module_search_paths = ["$ORIGIN/two"]
+    config.multiprocessing_start_method = "spawn"
+    config.terminfo_resolution = "static:/opt/terminfo"
+    exe = dist.to_python_executable("app", packaging_policy = policy, config = config)
+    exe.resources_compression_level = 3
+    exe.add_python_resources(exe.read_package_root("src", ["app"]))
+    return exe
+register_target("exe", make_exe)
+resolve_targets()
+"#,
+    );
+    p.run(&["build"]).ok();
+    let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/app");
+    let out = common::output_retrying(Command::new(&exe).env_remove("TERMINFO_DIRS"));
+    assert_eq!(
+        text(&out.stdout),
+        "frozen None oxidized True\n\
+         xoptions {'oxdist_test': '1'}\n\
+         dev_mode True\n\
+         path ['ORIGIN/one', 'ORIGIN/two']\n\
+         start method spawn\n\
+         terminfo /opt/terminfo\n\
+         data packed data\n\
+         json {\"a\": 1}\n",
+        "{}",
+        text(&out.stderr)
+    );
+    // The environment's own TERMINFO_DIRS wins.
+    let out = common::output_retrying(Command::new(&exe).env("TERMINFO_DIRS", "/mine"));
+    assert!(text(&out.stdout).contains("terminfo /mine\n"), "{}", text(&out.stdout));
+
+    // Compressed: much smaller than the same build without compression
+    // (the launcher, about 8 MB, is the same in both).
+    let compressed = std::fs::metadata(&exe).unwrap().len();
+    let config = std::fs::read_to_string(p.path().join("oxdist.star")).unwrap();
+    p.config(&config.replace("exe.resources_compression_level = 3", ""));
+    p.run(&["build"]).ok();
+    let plain = std::fs::metadata(&exe).unwrap().len();
+    assert!(
+        compressed * 10 < plain * 6,
+        "compressed {compressed} bytes, plain {plain} bytes"
+    );
+}
+
+/// `to_embedded_resources()` builds the packed resources alone, readable
+/// with the embed crate's parser, and the files that go beside them.
+#[test]
+fn embedded_resources_build_without_a_launcher() {
+    let p = app_project(
+        "print('never run')\n",
+        "    exe.add_python_resources(exe.read_package_root(\"src\", [\"app\"]))\n    return exe.to_embedded_resources()",
+    );
+    let run = p.run(&["build"]).ok();
+    assert!(run.stderr.contains("no launcher"), "{}", run.stderr);
+    let dir = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe");
+    let blob = std::fs::read(dir.join("packed-resources")).unwrap();
+    let resources = oxdist_embed::format::PackedResources::parse(&blob).unwrap();
+    assert!(
+        resources
+            .get(oxdist_embed::format::EntryKind::Bytecode0, "app.__main__")
+            .is_some()
+    );
+    assert!(
+        resources
+            .get(oxdist_embed::format::EntryKind::Bytecode0, "json")
+            .is_some()
+    );
+    assert!(
+        resources
+            .get(oxdist_embed::format::EntryKind::Config, "interpreter")
+            .is_some()
+    );
+    assert!(dir.join("lib").is_dir(), "extension modules go beside the resources");
+    assert!(!dir.join("app").exists(), "no executable is built");
+}
