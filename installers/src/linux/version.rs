@@ -12,7 +12,7 @@
 //! | `1.2.3a1`, `1.2.3alpha1`, `1.2.3b2`, `1.2.3c1` | `1.2.3~a1`, `1.2.3~a1`, `1.2.3~b2`, `1.2.3~rc1` | PEP 440 spellings normalised, so `a < b < rc` |
 //! | `1.2.3.dev4` | `1.2.3~~dev4` | a dev release sorts before the pre-releases too |
 //! | `1.2.3rc1.dev4` | `1.2.3~rc1~dev4` | before `1.2.3~rc1` |
-//! | `1.2.3.post1`, `1.2.3-1` (PEP 440 implicit post) | `1.2.3.post1` | after the release |
+//! | `1.2.3.post1`, `1.2.3-1` (PEP 440 implicit post) | `1.2.3+post1` | after the release, before `1.2.3.1` and `1.2.4` (`+` sorts before `.` in dpkg; a `.post1` would sort after `1.2.3.1`) |
 //! | `1.2.3+local.7` | `1.2.3+local.7` | local versions sort after the public one |
 //! | `2!1.0` | Debian `2:1.0`, RPM `Epoch: 2` | epochs |
 //!
@@ -153,7 +153,7 @@ impl LinuxVersion {
             })
         };
         if let Some(post) = &post {
-            out.push_str(".post");
+            out.push_str("+post");
             out.push_str(post);
         }
 
@@ -246,9 +246,9 @@ mod tests {
             ("1.2.3pre", "1.2.3~rc0"),
             ("1.2.3.dev4", "1.2.3~~dev4"),
             ("1.2.3rc1.dev4", "1.2.3~rc1~dev4"),
-            ("1.2.3.post1", "1.2.3.post1"),
-            ("1.2.3-1", "1.2.3.post1"),
-            ("1.2.3.post1.dev2", "1.2.3.post1~dev2"),
+            ("1.2.3.post1", "1.2.3+post1"),
+            ("1.2.3-1", "1.2.3+post1"),
+            ("1.2.3.post1.dev2", "1.2.3+post1~dev2"),
             ("1.2.3+local.7", "1.2.3+local.7"),
             ("1.2.3+ubuntu-1", "1.2.3+ubuntu.1"),
             ("2!1.0", "2:1.0"),
@@ -289,6 +289,7 @@ mod tests {
             "1.0+local",
             "1.0.post1.dev1",
             "1.0.post1",
+            "1.0.1",
             "1.1",
         ];
         for pair in ordered.windows(2) {
