@@ -10,9 +10,11 @@
 //! serialise that list, so both formats install the same files.
 //!
 //! Modules: [`version`] (PEP 440/SemVer → Debian/RPM versions),
-//! [`relations`] (depends/… syntax per format), [`tree`] (the installed tree).
+//! [`relations`] (depends/… syntax per format), [`tree`] (the installed tree),
+//! [`scripts`] (running the package's own scripts from composed ones).
 
 pub mod relations;
+pub mod scripts;
 pub mod tree;
 pub mod version;
 
@@ -58,6 +60,10 @@ pub struct LinuxPackageSpec {
     pub changelog: Vec<ChangelogEntry>,
     /// The full license text (Debian `copyright`, RPM `%license` file).
     pub license_text: Option<String>,
+    /// What the package is, in a few paragraphs separated by blank lines
+    /// (Debian's extended description, RPM's `%description`), below the
+    /// one-line summary (`metadata.description`).
+    pub long_description: Option<String>,
     /// Debian `Section` (default `misc`).
     pub section: Option<String>,
     /// Debian `Priority` (default `optional`).
@@ -81,6 +87,7 @@ impl Default for LinuxPackageSpec {
             desktop_entry: None,
             changelog: Vec::new(),
             license_text: None,
+            long_description: None,
             section: None,
             priority: None,
             rpm_group: None,
