@@ -13,6 +13,15 @@ oracles=(
   "unzip:unzip"
   "sha256sum:coreutils"
   "python3:python3"
+  # deb writer tests: dpkg-deb, dpkg --root, dpkg-parsechangelog, lintian,
+  # debsig-verify, ar (members), systemctl --root (unit enablement), gpg keys
+  "dpkg-deb:dpkg"
+  "dpkg-parsechangelog:dpkg-dev"
+  "lintian:lintian"
+  "debsig-verify:debsig-verify"
+  "ar:binutils"
+  "systemctl:systemd"
+  "gpg:gnupg"
 )
 
 missing=()

@@ -219,23 +219,8 @@ fn write_tar<W: Write>(
                 header.set_mode(mode);
                 match data {
                     FileData::Path(src) => {
-                        let file = fs::File::open(src).map_err(|source| ManifestError::Read {
-                            path: src.clone(),
-                            source,
-                        })?;
-                        let len = file
-                            .metadata()
-                            .map_err(|source| ManifestError::Read {
-                                path: src.clone(),
-                                source,
-                            })?
-                            .len();
-                        header.set_size(len);
-                        let data = ExactRead {
-                            inner: io::Read::take(file, len),
-                            len,
-                            path: src,
-                        };
+                        let data = ExactRead::open(src)?;
+                        header.set_size(data.len);
                         builder.append_data(&mut header, &path, data).map_err(io_err)?;
                     }
                     FileData::Memory(bytes) => {
@@ -262,10 +247,28 @@ fn write_tar<W: Write>(
 /// member after it; a file that shrinks while being archived (or a `/sys`
 /// file, whose size is nominal) is therefore an error. A file that grows is
 /// cut at `len`.
-struct ExactRead<'a> {
+pub(crate) struct ExactRead<'a> {
     inner: io::Take<fs::File>,
-    len: u64,
+    /// The length the file had when opened: what the header announces.
+    pub(crate) len: u64,
     path: &'a Path,
+}
+
+impl<'a> ExactRead<'a> {
+    /// Opens `path` for reading exactly the length it has now.
+    pub(crate) fn open(path: &'a Path) -> Result<Self, ManifestError> {
+        let read_err = |source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = fs::File::open(path).map_err(read_err)?;
+        let len = file.metadata().map_err(read_err)?.len();
+        Ok(Self {
+            inner: io::Read::take(file, len),
+            len,
+            path,
+        })
+    }
 }
 
 impl io::Read for ExactRead<'_> {

@@ -10,10 +10,12 @@
 //! - [`manifest`]: the validated install tree (relative paths, files, symlinks).
 //! - [`metadata`]: name, version and the other facts every format shares.
 //! - [`archive`]: `tar.gz`, `tar.xz`, `tar.zst` and `zip` writers.
+//! - [`deb`]: `.deb` packages (signed or not).
 //! - [`linux`]: what deb and rpm share (spec, versions, relationships, installed tree).
 //! - [`output`]: atomic file output and `SHA256SUMS`.
 
 pub mod archive;
+pub mod deb;
 pub mod linux;
 pub mod manifest;
 pub mod metadata;

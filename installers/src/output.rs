@@ -75,11 +75,7 @@ where
         path: dest.to_path_buf(),
         source,
     };
-    let dir = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(err)?;
+    let dir = destination_dir(dest)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".oxdist-")
         .suffix(".partial")
@@ -99,6 +95,21 @@ where
     }
     temp.persist(dest).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// The directory `dest` goes into (`.` for a bare file name), created if
+/// missing: where temporary files for `dest` belong, so that renaming them
+/// into place never crosses file systems.
+pub(crate) fn destination_dir(dest: &Path) -> Result<&Path, OutputError> {
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|source| OutputError::Write {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    Ok(dir)
 }
 
 /// Hex SHA-256 of a file's contents.

@@ -9,11 +9,14 @@
 //! and permission bits.
 #![cfg(unix)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::command;
 use oxdist_installers::archive::{ArchiveFormat, ArchiveOptions, write_archive};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath};
@@ -41,37 +44,12 @@ fn package_of(program: &str) -> &'static str {
         .unwrap_or("?")
 }
 
-/// A command with a fixed environment: UTC times, UTF-8 names printed as is.
-fn command(program: &str) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.env("TZ", "UTC")
-        .env("LC_ALL", "C.UTF-8")
-        .env_remove("TAR_OPTIONS")
-        .env_remove("ZSTD_CLEVEL");
-    cmd
-}
-
-/// Runs `cmd`, failing the test (naming the package to install when the
-/// program is missing) unless it exits successfully. Returns stdout.
+/// Runs `cmd` (made with [`command`]), failing the test unless it exits
+/// successfully; a missing program names the Debian package to install.
+/// Returns stdout.
 fn run(cmd: &mut Command) -> String {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let output = match cmd.output() {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-            "`{program}` is not installed but these tests use it as an oracle; install it with \
-             `apt-get install -y {}`",
-            package_of(&program)
-        ),
-        Err(e) => panic!("cannot run {cmd:?}: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("tool output is UTF-8")
+    common::run(cmd, package_of(&program))
 }
 
 /// Checks that the tar on PATH is GNU tar (the listing format and

@@ -33,6 +33,14 @@ pub enum Template {
     LauncherPyo3Config,
     /// A freedesktop.org `.desktop` menu entry for Linux packages.
     DesktopEntry,
+    /// A `.deb`'s `preinst` maintainer script.
+    DebPreinst,
+    /// A `.deb`'s `postinst` maintainer script.
+    DebPostinst,
+    /// A `.deb`'s `prerm` maintainer script.
+    DebPrerm,
+    /// A `.deb`'s `postrm` maintainer script.
+    DebPostrm,
 }
 
 impl Template {
@@ -46,6 +54,10 @@ impl Template {
             Template::LauncherBuild => "launcher/build.rs.hbs",
             Template::LauncherPyo3Config => "launcher/pyo3-config.txt.hbs",
             Template::DesktopEntry => "linux/app.desktop.hbs",
+            Template::DebPreinst => "deb/preinst.hbs",
+            Template::DebPostinst => "deb/postinst.hbs",
+            Template::DebPrerm => "deb/prerm.hbs",
+            Template::DebPostrm => "deb/postrm.hbs",
         }
     }
 
@@ -58,6 +70,10 @@ impl Template {
             Template::LauncherBuild => include_str!("../files/launcher/build.rs.hbs"),
             Template::LauncherPyo3Config => include_str!("../files/launcher/pyo3-config.txt.hbs"),
             Template::DesktopEntry => include_str!("../files/linux/app.desktop.hbs"),
+            Template::DebPreinst => include_str!("../files/deb/preinst.hbs"),
+            Template::DebPostinst => include_str!("../files/deb/postinst.hbs"),
+            Template::DebPrerm => include_str!("../files/deb/prerm.hbs"),
+            Template::DebPostrm => include_str!("../files/deb/postrm.hbs"),
         }
     }
 }
