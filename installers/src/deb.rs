@@ -42,8 +42,9 @@
 //!
 //! The maintainer scripts are rendered from `templates/files/deb/` and
 //! written only when they have something to do. Each runs the package's own
-//! script ([`MaintainerScripts`]) with dpkg's arguments unchanged, through
-//! [`scripts::shell_for`] (its `#!` shell, else `/bin/sh`), with `set -e`:
+//! script ([`MaintainerScripts`](crate::linux::MaintainerScripts)) with
+//! dpkg's arguments unchanged, through [`scripts::shell_for`] (its `#!`
+//! shell, else `sh`), with `set -e`:
 //! `preinst` runs `pre_install`, `postinst` `post_install`, `prerm`
 //! `pre_remove`, `postrm` `post_remove`. A script that must act only on some
 //! steps tests `$1` (`configure`, `remove`, `purge`, `upgrade`, …).
@@ -215,8 +216,8 @@ impl fmt::Display for DebCompression {
 /// How to write a deb.
 #[derive(Clone, Debug)]
 pub struct DebOptions {
-    /// Every mtime in the package, the changelog date when the spec has no
-    /// changelog, the copyright year and the signature time.
+    /// Every mtime in the package and the signature time; when the spec has
+    /// no changelog, also the changelog date and the copyright year.
     pub timestamp: Timestamp,
     pub compression: DebCompression,
     /// Compressor worker threads (at least 1; the output does not depend on it).
@@ -639,7 +640,13 @@ fn copyright(metadata: &PackageMetadata, spec: &LinuxPackageSpec, timestamp: Tim
         .as_deref()
         .or(metadata.maintainer.as_deref())
         .unwrap_or(&metadata.name);
-    let (year, ..) = timestamp.to_utc();
+    // The year of the newest release the changelog dates, which is a real
+    // date even when SOURCE_DATE_EPOCH is unset (the timestamp then is 1980).
+    let released = spec
+        .changelog
+        .first()
+        .map_or(timestamp, |entry| Timestamp(entry.timestamp));
+    let (year, ..) = released.to_utc();
 
     let mut out = String::from("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n");
     out.push_str(&format!("Upstream-Name: {}\n", metadata.name));
