@@ -13,6 +13,11 @@ oracles=(
   "unzip:unzip"
   "sha256sum:coreutils"
   "python3:python3"
+  # rpm writer tests: rpm -q/-i/-U/-e, rpmkeys and rpmbuild (bench/rpm), rpmlint, gpg keys
+  "rpm:rpm"
+  "rpmkeys:rpm"
+  "rpmlint:rpmlint"
+  "gpg:gnupg"
   # deb writer tests: dpkg-deb, dpkg --root, dpkg-parsechangelog, lintian,
   # debsig-verify, ar (members), systemctl --root (unit enablement), gpg keys
   "dpkg-deb:dpkg"
@@ -21,7 +26,6 @@ oracles=(
   "debsig-verify:debsig-verify"
   "ar:binutils"
   "systemctl:systemd"
-  "gpg:gnupg"
 )
 
 missing=()

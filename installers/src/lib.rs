@@ -13,6 +13,7 @@
 //! - [`deb`]: `.deb` packages (signed or not).
 //! - [`linux`]: what deb and rpm share (spec, versions, relationships, installed tree).
 //! - [`output`]: atomic file output and `SHA256SUMS`.
+//! - [`rpm`]: `.rpm` packages (signed or not).
 
 pub mod archive;
 pub mod deb;
@@ -20,6 +21,7 @@ pub mod linux;
 pub mod manifest;
 pub mod metadata;
 pub mod output;
+pub mod rpm;
 
 pub use archive::{ArchiveError, ArchiveFormat};
 pub use manifest::{FileData, FileEntry, FileManifest, ManifestEntry, ManifestError, ManifestPath};

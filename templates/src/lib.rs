@@ -41,6 +41,14 @@ pub enum Template {
     DebPrerm,
     /// A `.deb`'s `postrm` maintainer script.
     DebPostrm,
+    /// An `.rpm`'s `%pre` scriptlet.
+    RpmPre,
+    /// An `.rpm`'s `%post` scriptlet.
+    RpmPost,
+    /// An `.rpm`'s `%preun` scriptlet.
+    RpmPreun,
+    /// An `.rpm`'s `%postun` scriptlet.
+    RpmPostun,
 }
 
 impl Template {
@@ -58,6 +66,10 @@ impl Template {
             Template::DebPostinst => "deb/postinst.hbs",
             Template::DebPrerm => "deb/prerm.hbs",
             Template::DebPostrm => "deb/postrm.hbs",
+            Template::RpmPre => "rpm/pre.hbs",
+            Template::RpmPost => "rpm/post.hbs",
+            Template::RpmPreun => "rpm/preun.hbs",
+            Template::RpmPostun => "rpm/postun.hbs",
         }
     }
 
@@ -74,6 +86,10 @@ impl Template {
             Template::DebPostinst => include_str!("../files/deb/postinst.hbs"),
             Template::DebPrerm => include_str!("../files/deb/prerm.hbs"),
             Template::DebPostrm => include_str!("../files/deb/postrm.hbs"),
+            Template::RpmPre => include_str!("../files/rpm/pre.hbs"),
+            Template::RpmPost => include_str!("../files/rpm/post.hbs"),
+            Template::RpmPreun => include_str!("../files/rpm/preun.hbs"),
+            Template::RpmPostun => include_str!("../files/rpm/postun.hbs"),
         }
     }
 }
