@@ -68,9 +68,9 @@ pub enum Command {
         /// Targets to build, in order [default: the configuration's default target]
         targets: Vec<String>,
     },
-    /// Package a FileManifest target into distributable artifacts
+    /// Package a target into distributable artifacts (archives, deb, rpm)
     Package {
-        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip
+        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm
         #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
         format: Vec<String>,
         /// Target to package [default: the configuration's default target]
@@ -79,6 +79,10 @@ pub enum Command {
         /// Output directory [default: dist/ beside the configuration]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// OpenPGP secret key to sign deb and rpm packages with (or the key
+        /// itself in OXDIST_PGP_KEY; passphrase from OXDIST_PGP_PASSPHRASE or a prompt)
+        #[arg(long, value_name = "FILE", env = "OXDIST_PGP_KEY_FILE")]
+        pgp_key: Option<PathBuf>,
     },
     /// Build a target, then run the executable it produces
     Run {
@@ -167,9 +171,21 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Init { dir, name } => commands::init::run(dir.as_deref(), name.as_deref(), &cli.global, &reporter),
         Command::Build { targets } => commands::build::run(targets, &cli.global, &reporter),
-        Command::Package { format, target, out } => {
-            commands::package::run(format, target.as_deref(), out.as_deref(), &cli.global, &reporter)
-        }
+        Command::Package {
+            format,
+            target,
+            out,
+            pgp_key,
+        } => commands::package::run(
+            &commands::package::PackageArgs {
+                formats: format,
+                target: target.as_deref(),
+                out: out.as_deref(),
+                pgp_key: pgp_key.as_deref(),
+            },
+            &cli.global,
+            &reporter,
+        ),
         Command::ListTargets => commands::list_targets::run(&cli.global),
         Command::Run { target, args } => commands::run::run(target.as_deref(), args, &cli.global, &reporter),
         Command::Distribution(DistributionCommand::Info { archive, host, sha256 }) => {

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use oxdist_installers::deb::DebError;
 use oxdist_installers::output::OutputError;
+use oxdist_installers::rpm::RpmError;
 use oxdist_installers::{ArchiveError, ManifestError};
 
 use crate::dialect::DialectError;
@@ -65,6 +67,18 @@ pub enum Error {
     Executable(#[from] crate::embedding::executable::ExecutableError),
     #[error("target {target:?} {problem}; `oxdist run` needs a target that produces one executable")]
     NothingToRun { target: String, problem: String },
+    #[error(transparent)]
+    Deb(#[from] oxdist_installers::deb::DebError),
+    #[error(transparent)]
+    Rpm(#[from] oxdist_installers::rpm::RpmError),
+    #[error(transparent)]
+    SigningKey(#[from] crate::commands::signing_key::KeyError),
+}
+
+/// deb/rpm failures: writing problems are build failures; everything else
+/// (metadata, relationships, paths, versions) is the configuration's.
+fn linux_exit_code(build_failure: bool) -> i32 {
+    if build_failure { exit::BUILD } else { exit::CONFIG }
 }
 
 impl Error {
@@ -86,6 +100,20 @@ impl Error {
             Error::Host(_) | Error::Standalone(_) | Error::Scan(_) | Error::Wheel(_) => exit::INPUT,
             Error::Executable(e) => e.exit_code(),
             Error::NothingToRun { .. } => exit::CONFIG,
+            Error::Deb(e) => linux_exit_code(matches!(
+                e,
+                DebError::Io { .. } | DebError::Output(_) | DebError::Sign { .. } | DebError::TooLarge { .. }
+            )),
+            Error::Rpm(e) => linux_exit_code(matches!(
+                e,
+                RpmError::Write { .. }
+                    | RpmError::Output(_)
+                    | RpmError::Build { .. }
+                    | RpmError::Sign { .. }
+                    | RpmError::Entry { .. }
+            )),
+            // The key was named on the command line or in the environment.
+            Error::SigningKey(_) => exit::INPUT,
         }
     }
 }

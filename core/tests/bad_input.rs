@@ -234,8 +234,8 @@ fn package_needs_a_manifest_metadata_and_known_formats() {
         USAGE,
         &["unknown archive format \"rar\"; expected one of tar.gz, tar.xz, tar.zst, zip"],
     );
-    p.run(&["package", "--format", "deb"])
-        .fails_with(USAGE, &["format \"deb\" is not supported yet"]);
+    p.run(&["package", "--format", "msi"])
+        .fails_with(USAGE, &["format \"msi\" is not supported yet"]);
     p.run(&["package"]).fails_with(USAGE, &["--format"]);
     assert!(!p.path().join("dist").exists(), "no artifact after failures");
 }

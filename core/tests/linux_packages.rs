@@ -114,3 +114,264 @@ fn errors_name_the_entry_and_the_line() {
         p.run(&["build"]).fails_with(3, needles);
     }
 }
+
+// ---------------------------------------------------------------------------
+// The bundled example as deb and rpm, with the real package managers
+// ---------------------------------------------------------------------------
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A copy of `examples/app` at `version` (the config's `VERSION`).
+fn example_project(version: &str) -> Project {
+    let p = Project::new();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app");
+    copy_tree(&source.join("src"), &p.path().join("src"));
+    let config = std::fs::read_to_string(source.join("oxdist.star")).unwrap();
+    assert!(config.contains("VERSION = \"1.0.0\""));
+    p.config(&config.replace("VERSION = \"1.0.0\"", &format!("VERSION = \"{version}\"")));
+    p
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Packages the example at `version` as deb and rpm; returns their paths.
+fn example_packages(version: &str, env: &[(&str, &str)]) -> (PathBuf, PathBuf, Project) {
+    let p = example_project(version);
+    let run = p
+        .run_with_env(&["package", "--target", "linux", "--format", "deb,rpm", "--json"], env)
+        .ok();
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let path_of = |kind: &str| {
+        summary["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == kind)
+            .map(|a| PathBuf::from(a["path"].as_str().unwrap()))
+            .unwrap_or_else(|| panic!("no {kind} artifact in {}", run.stdout))
+    };
+    (path_of("deb"), path_of("rpm"), p)
+}
+
+fn output(cmd: &mut Command, apt_package: &str) -> std::process::Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}); install it with: apt-get install -y {apt_package}"))
+}
+
+#[track_caller]
+fn ok(out: std::process::Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn example_deb_installs_runs_upgrades_and_purges() {
+    let (v1, _, _p1) = example_packages("1.0.0", &[]);
+    let (v2, _, _p2) = example_packages("1.1.0rc1", &[]);
+    assert!(
+        v1.ends_with("greeter_1.0.0_amd64.deb") || !cfg!(target_arch = "x86_64"),
+        "{}",
+        v1.display()
+    );
+    assert!(v2.to_string_lossy().contains("greeter_1.1.0~rc1_"), "{}", v2.display());
+
+    let info = common::tool("dpkg-deb", &["--info", v1.to_str().unwrap()], "dpkg");
+    for field in [
+        "Package: greeter",
+        "Version: 1.0.0",
+        "Maintainer: oxdist developers <oxdist@example.org>",
+        "Depends: libc6 (>= 2.31)",
+        "Homepage: https://example.org/greeter",
+    ] {
+        assert!(info.contains(field), "{field}:\n{info}");
+    }
+    let contents = common::tool("dpkg-deb", &["--contents", v1.to_str().unwrap()], "dpkg");
+    assert!(contents.contains("./opt/greeter/bin/greeter"), "{contents}");
+    assert!(
+        contents.contains("./usr/bin/greeter -> /opt/greeter/bin/greeter"),
+        "{contents}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["info", "updates", "triggers"] {
+        std::fs::create_dir_all(root.join("var/lib/dpkg").join(sub)).unwrap();
+    }
+    for file in ["status", "available"] {
+        std::fs::write(root.join("var/lib/dpkg").join(file), "").unwrap();
+    }
+    let dpkg = |args: &[&str]| {
+        output(
+            Command::new("dpkg")
+                .arg(format!("--root={}", root.display()))
+                .args([
+                    "--log=/dev/null",
+                    "--force-script-chrootless",
+                    "--force-not-root",
+                    "--force-depends",
+                ])
+                .args(args),
+            "dpkg",
+        )
+    };
+    ok(dpkg(&["-i", v1.to_str().unwrap()]));
+    let exe = root.join("opt/greeter/bin/greeter");
+    let run = output(Command::new(&exe).arg("Ada"), "dpkg");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "Hello, Ada! (greeter 1.0.0, frozen=True)\n"
+    );
+    ok(dpkg(&["--verify", "greeter"]));
+    ok(dpkg(&["-i", v2.to_str().unwrap()]));
+    let status = ok(dpkg(&["-s", "greeter"]));
+    assert!(status.contains("Version: 1.1.0~rc1"), "{status}");
+    assert!(output(Command::new(&exe).arg("Ada"), "dpkg").status.success());
+    ok(dpkg(&["--purge", "greeter"]));
+    assert!(!root.join("opt/greeter").exists(), "purge removes the tree");
+    assert!(!root.join("usr/bin/greeter").exists());
+}
+
+#[test]
+fn example_rpm_installs_runs_upgrades_and_erases() {
+    let (_, v1, _p1) = example_packages("1.0.0", &[]);
+    let (_, v2, _p2) = example_packages("1.1.0", &[]);
+    let rpm = |args: &[&str]| output(Command::new("rpm").args(args), "rpm");
+    let info = ok(rpm(&["-qpi", v1.to_str().unwrap()]));
+    for field in ["Name        : greeter", "Version     : 1.0.0", "License     : MIT"] {
+        assert!(info.contains(field), "{field}:\n{info}");
+    }
+    let requires = ok(rpm(&["-qp", "--requires", v1.to_str().unwrap()]));
+    assert!(requires.contains("glibc >= 2.28"), "{requires}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap().to_string();
+    ok(rpm(&["--root", &root, "--initdb"]));
+    ok(rpm(&["--root", &root, "-i", "--nodeps", v1.to_str().unwrap()]));
+    let exe = dir.path().join("opt/greeter/bin/greeter");
+    let run = output(Command::new(&exe).arg("Ada"), "rpm");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "Hello, Ada! (greeter 1.0.0, frozen=True)\n"
+    );
+    assert_eq!(
+        std::fs::read_link(dir.path().join("usr/bin/greeter")).unwrap(),
+        Path::new("/opt/greeter/bin/greeter")
+    );
+    ok(rpm(&["--root", &root, "-V", "--nodeps", "greeter"]));
+    ok(rpm(&["--root", &root, "-U", "--nodeps", v2.to_str().unwrap()]));
+    let q = ok(rpm(&["--root", &root, "-q", "greeter"]));
+    assert!(q.contains("greeter-1.1.0-1"), "{q}");
+    ok(rpm(&["--root", &root, "-e", "--nodeps", "greeter"]));
+    assert!(!dir.path().join("opt/greeter").exists(), "erase removes the tree");
+}
+
+/// Packaging twice gives the same bytes, signed too; the key comes from the
+/// environment and its passphrase must be right.
+#[test]
+fn packages_are_reproducible_and_signed_from_the_environment() {
+    let gnupg = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        ok(output(
+            Command::new("gpg")
+                .arg("--homedir")
+                .arg(gnupg.path())
+                .arg("--batch")
+                .args(args),
+            "gnupg",
+        ))
+    };
+    gpg(&[
+        "--passphrase",
+        "s3cret",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        "Packager <p@example.org>",
+        "rsa3072",
+        "sign",
+        "never",
+    ]);
+    let export = output(
+        Command::new("gpg").arg("--homedir").arg(gnupg.path()).args([
+            "--batch",
+            "--passphrase",
+            "s3cret",
+            "--pinentry-mode",
+            "loopback",
+            "--armor",
+            "--export-secret-keys",
+            "p@example.org",
+        ]),
+        "gnupg",
+    );
+    let key = String::from_utf8(export.stdout).unwrap();
+    let key = &key[key.find("-----BEGIN").unwrap()..];
+    let env = [
+        ("OXDIST_PGP_KEY", key),
+        ("OXDIST_PGP_PASSPHRASE", "s3cret"),
+        ("SOURCE_DATE_EPOCH", "1795305600"),
+    ];
+    let (deb1, rpm1, _p1) = example_packages("1.0.0", &env);
+    let (deb2, rpm2, _p2) = example_packages("1.0.0", &env);
+    assert!(
+        std::fs::read(&deb1).unwrap() == std::fs::read(&deb2).unwrap(),
+        "deb differs between builds"
+    );
+    assert!(
+        std::fs::read(&rpm1).unwrap() == std::fs::read(&rpm2).unwrap(),
+        "rpm differs between builds"
+    );
+    let members = common::tool("ar", &["t", deb1.to_str().unwrap()], "binutils");
+    assert!(members.contains("_gpgorigin"), "{members}");
+    let info = ok(output(
+        Command::new("rpm").args(["-qpi", rpm1.to_str().unwrap()]),
+        "rpm",
+    ));
+    assert!(info.contains("Signature   : RSA/SHA256"), "{info}");
+
+    // Wrong passphrase: refused before anything is built, secret not echoed.
+    let p = example_project("1.0.0");
+    let run = p
+        .run_with_env(
+            &["package", "--target", "linux", "--format", "deb"],
+            &[("OXDIST_PGP_KEY", key), ("OXDIST_PGP_PASSPHRASE", "wrong")],
+        )
+        .fails_with(4, &["OpenPGP key from OXDIST_PGP_KEY", "wrong passphrase"]);
+    assert!(
+        !run.stderr.contains("s3cret") && !run.stderr.contains("BEGIN PGP"),
+        "{}",
+        run.stderr
+    );
+    // No passphrase and no terminal.
+    p.run_with_env(
+        &["package", "--target", "linux", "--format", "rpm"],
+        &[("OXDIST_PGP_KEY", key)],
+    )
+    .fails_with(4, &["passphrase-protected", "OXDIST_PGP_PASSPHRASE"]);
+    p.run(&[
+        "package",
+        "--target",
+        "linux",
+        "--format",
+        "deb",
+        "--pgp-key",
+        "/nonexistent/key.asc",
+    ])
+    .fails_with(4, &["cannot read the OpenPGP key file /nonexistent/key.asc"]);
+}

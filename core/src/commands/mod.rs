@@ -7,6 +7,7 @@ pub mod init;
 pub mod list_targets;
 pub mod package;
 pub mod run;
+pub mod signing_key;
 
 use crate::cli::GlobalArgs;
 use crate::dialect::{self, EvalOptions, Evaluation, Resolve};

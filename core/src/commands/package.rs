@@ -1,25 +1,56 @@
-//! `oxdist package --format LIST`: a FileManifest target into artifacts.
+//! `oxdist package --format LIST`: a target into artifacts.
 //!
-//! Each artifact is `OUT/NAME-VERSION-TRIPLE.EXT`, written atomically, and
-//! recorded in `OUT/SHA256SUMS`. Timestamps come from `SOURCE_DATE_EPOCH`
-//! (or a fixed default) so that the same inputs give the same bytes.
+//! Archives are `OUT/NAME-VERSION-TRIPLE.EXT`; debs and rpms are named as
+//! their ecosystems expect (`NAME_VERSION_ARCH.deb`,
+//! `NAME-VERSION-RELEASE.ARCH.rpm`) and packaged with the target's
+//! `LinuxPackageBuilder` settings, or the defaults for a plain manifest or
+//! executable. Every artifact is written atomically and recorded in
+//! `OUT/SHA256SUMS`. Timestamps come from `SOURCE_DATE_EPOCH` (or a fixed
+//! default) so that the same inputs give the same bytes.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use oxdist_installers::archive::{ArchiveOptions, write_archive};
+use oxdist_installers::deb::{DebOptions, deb_file_name, write_deb};
+use oxdist_installers::linux::LinuxPackageSpec;
 use oxdist_installers::output::{sha256_file, update_sha256sums};
-use oxdist_installers::{ArchiveFormat, Timestamp};
+use oxdist_installers::rpm::{RpmOptions, rpm_file_name, write_rpm};
+use oxdist_installers::{ArchiveFormat, FileManifest, PackageMetadata, Timestamp};
 
+use super::signing_key;
 use crate::cli::GlobalArgs;
+use crate::dialect::linux_package::default_bin_links;
 use crate::dialect::{Resolve, TargetOutput};
 use crate::error::Error;
 use crate::report::{Artifact, Reporter, Summary, human_size};
 
 /// Installer formats that are planned but not written yet.
-const PLANNED_FORMATS: [&str; 5] = ["deb", "rpm", "msi", "dmg", "app"];
+const PLANNED_FORMATS: [&str; 3] = ["msi", "dmg", "app"];
+
+/// Every format `--format` accepts, for messages.
+const SUPPORTED: &str = "tar.gz, tar.xz, tar.zst, zip, deb, rpm";
+
+/// A format `--format` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageFormat {
+    Archive(ArchiveFormat),
+    Deb,
+    Rpm,
+}
+
+impl fmt::Display for PackageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PackageFormat::Archive(format) => format.fmt(f),
+            PackageFormat::Deb => f.write_str("deb"),
+            PackageFormat::Rpm => f.write_str("rpm"),
+        }
+    }
+}
 
 /// Parses `--format` values: known, deduplicated, in the order given.
-pub fn parse_formats(values: &[String]) -> Result<Vec<ArchiveFormat>, Error> {
+pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
     let mut formats = Vec::new();
     for value in values {
         let value = value.trim();
@@ -28,35 +59,47 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<ArchiveFormat>, Error> {
         }
         if PLANNED_FORMATS.contains(&value) {
             return Err(Error::Usage(format!(
-                "format {value:?} is not supported yet; supported: tar.gz, tar.xz, tar.zst, zip"
+                "format {value:?} is not supported yet; supported: {SUPPORTED}"
             )));
         }
-        let format: ArchiveFormat = value
-            .parse()
-            .map_err(|e: oxdist_installers::ArchiveError| Error::Usage(e.to_string()))?;
+        let format =
+            match value {
+                "deb" => PackageFormat::Deb,
+                "rpm" => PackageFormat::Rpm,
+                _ => PackageFormat::Archive(value.parse().map_err(|e: oxdist_installers::ArchiveError| {
+                    Error::Usage(format!("{e}; supported: {SUPPORTED}"))
+                })?),
+            };
         if !formats.contains(&format) {
             formats.push(format);
         }
     }
     if formats.is_empty() {
-        return Err(Error::Usage(
-            "--format needs at least one format: tar.gz, tar.xz, tar.zst, zip".into(),
-        ));
+        return Err(Error::Usage(format!("--format needs at least one format: {SUPPORTED}")));
     }
     Ok(formats)
 }
 
-pub fn run(
-    format_args: &[String],
-    target: Option<&str>,
-    out: Option<&Path>,
-    global: &GlobalArgs,
-    reporter: &Reporter,
-) -> Result<(), Error> {
+/// What `oxdist package` was asked to do.
+pub struct PackageArgs<'a> {
+    pub formats: &'a [String],
+    pub target: Option<&'a str>,
+    pub out: Option<&'a Path>,
+    pub pgp_key: Option<&'a Path>,
+}
+
+pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
     // Check everything the command line decides before evaluating anything.
-    let formats = parse_formats(format_args)?;
+    let formats = parse_formats(args.formats)?;
     let mtime = Timestamp::from_env()?;
-    let resolve = match target {
+    let linux = formats
+        .iter()
+        .any(|f| matches!(f, PackageFormat::Deb | PackageFormat::Rpm));
+    let key = if linux { signing_key::load(args.pgp_key)? } else { None };
+    if let Some(key) = &key {
+        reporter.detail(format!("signing with {} ({})", key.origin, key.signer.fingerprint()));
+    }
+    let resolve = match args.target {
         Some(t) => Resolve::Targets(vec![t.to_string()]),
         None => Resolve::Default,
     };
@@ -79,7 +122,7 @@ pub fn run(
         .metadata
         .as_ref()
         .ok_or_else(|| Error::NoMetadata(evaluation.config_path.clone()))?;
-    let out_dir: PathBuf = match out {
+    let out_dir: PathBuf = match args.out {
         Some(dir) => dir.to_path_buf(),
         None => evaluation.config_path.parent().unwrap_or(Path::new(".")).join("dist"),
     };
@@ -98,11 +141,38 @@ pub fn run(
 
     let mut artifacts = Vec::new();
     let mut sums = Vec::new();
+    let spec = if linux {
+        linux_spec(output, manifest, metadata)
+    } else {
+        LinuxPackageSpec::default()
+    };
     for format in formats {
-        let file_name = format!("{stem}.{}", format.extension());
-        let dest = out_dir.join(&file_name);
         let step = reporter.step(format!("packaging {name} as {format}"));
-        write_archive(manifest, format, &options, &dest)?;
+        let (file_name, kind) = match format {
+            PackageFormat::Archive(format) => (format!("{stem}.{}", format.extension()), "archive"),
+            PackageFormat::Deb => (deb_file_name(metadata)?, "deb"),
+            PackageFormat::Rpm => (rpm_file_name(metadata)?, "rpm"),
+        };
+        let dest = out_dir.join(&file_name);
+        match format {
+            PackageFormat::Archive(format) => write_archive(manifest, format, &options, &dest)?,
+            PackageFormat::Deb => {
+                let options = DebOptions {
+                    timestamp: mtime,
+                    signer: key.as_ref().map(|k| k.signer.clone()),
+                    ..DebOptions::default()
+                };
+                write_deb(metadata, &spec, manifest, &options, &dest)?;
+            }
+            PackageFormat::Rpm => {
+                let options = RpmOptions {
+                    timestamp: mtime,
+                    signer: key.as_ref().map(|k| k.signer.clone()),
+                    ..RpmOptions::default()
+                };
+                write_rpm(metadata, &spec, manifest, &options, &dest)?;
+            }
+        }
         let sha256 = sha256_file(&dest).map_err(|source| Error::Io {
             path: dest.clone(),
             source,
@@ -113,10 +183,18 @@ pub fn run(
                 source,
             })?
             .len();
-        step.finish(format!("wrote {} ({})", dest.display(), human_size(size)), reporter);
+        let signed = if kind != "archive" && key.is_some() {
+            ", signed"
+        } else {
+            ""
+        };
+        step.finish(
+            format!("wrote {} ({}{signed})", dest.display(), human_size(size)),
+            reporter,
+        );
         sums.push((file_name, sha256.clone()));
         artifacts.push(Artifact {
-            kind: "archive",
+            kind,
             target: Some(name.clone()),
             format: Some(format.to_string()),
             path: dest,
@@ -151,6 +229,29 @@ pub fn run(
     Ok(())
 }
 
+/// The deb/rpm settings: the target's `LinuxPackageBuilder`, or defaults;
+/// with the defaults that depend on the contents and metadata filled in.
+fn linux_spec(output: &TargetOutput, manifest: &FileManifest, metadata: &PackageMetadata) -> LinuxPackageSpec {
+    let (mut spec, bin_links_set) = match output {
+        TargetOutput::LinuxPackage(package) => (package.spec.clone(), package.bin_links_set),
+        _ => (LinuxPackageSpec::default(), false),
+    };
+    if !bin_links_set {
+        spec.bin_links = default_bin_links(manifest);
+    }
+    let author = metadata
+        .maintainer
+        .clone()
+        .or_else(|| metadata.vendor.clone())
+        .unwrap_or_else(|| format!("{} maintainers", metadata.name));
+    for entry in &mut spec.changelog {
+        if entry.author.is_empty() {
+            entry.author = author.clone();
+        }
+    }
+    spec
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,9 +261,17 @@ mod tests {
         let args: Vec<String> = ["tar.zst", "zip", "tar.zst"].map(String::from).to_vec();
         assert_eq!(
             parse_formats(&args).unwrap(),
-            vec![ArchiveFormat::TarZst, ArchiveFormat::Zip]
+            vec![
+                PackageFormat::Archive(ArchiveFormat::TarZst),
+                PackageFormat::Archive(ArchiveFormat::Zip)
+            ]
         );
-        let err = parse_formats(&["deb".to_string()]).unwrap_err().to_string();
+        let args: Vec<String> = ["rpm", "deb", "rpm"].map(String::from).to_vec();
+        assert_eq!(
+            parse_formats(&args).unwrap(),
+            vec![PackageFormat::Rpm, PackageFormat::Deb]
+        );
+        let err = parse_formats(&["msi".to_string()]).unwrap_err().to_string();
         assert!(err.contains("not supported yet"), "{err}");
         let err = parse_formats(&["rar".to_string()]).unwrap_err().to_string();
         assert!(err.contains("unknown archive format \"rar\""), "{err}");

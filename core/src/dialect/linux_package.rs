@@ -12,6 +12,9 @@
 //! (scripts, unit, license, icon) are read when they are set, so a missing
 //! file fails at the line that names it.
 
+// Starlark methods take their keyword arguments as Rust parameters.
+#![allow(clippy::too_many_arguments)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
