@@ -192,7 +192,7 @@ fn ctrl_c_raises_keyboard_interrupt_and_exits_like_python() {
 #[test]
 fn stdlib_heavy_script_runs_from_memory() {
     let script = r#"
-import asyncio, ctypes, decimal, email.parser, json, multiprocessing, sqlite3, ssl, sys
+import _curses, asyncio, ctypes, decimal, email.parser, json, multiprocessing, sqlite3, ssl, sys
 
 def square(x):
     return x * x
@@ -210,6 +210,7 @@ if __name__ == "__main__":
     print("decimal", decimal.Decimal(1) / decimal.Decimal(8))
     print("ssl", ssl.OPENSSL_VERSION.split()[0], ssl.create_default_context().protocol.name)
     print("ctypes", ctypes.sizeof(ctypes.c_int))
+    print("curses", callable(_curses.initscr))
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:
         print("spawn", pool.map(square, [1, 2, 3]))
@@ -240,6 +241,7 @@ if __name__ == "__main__":
         "decimal 0.125",
         "ssl OpenSSL",
         "ctypes 4",
+        "curses True",
         "spawn [1, 4, 9]",
     ] {
         assert!(
@@ -249,6 +251,119 @@ if __name__ == "__main__":
         );
     }
     std::fs::remove_file(script_path).unwrap();
+}
+
+/// The distribution's extension modules are installed without symbol
+/// tables, debug information or the build machine's RUNPATH, and as
+/// executable shared libraries (rpm's expectation); the example's imports of
+/// them are checked by `stdlib_heavy_script_runs_from_memory`.
+#[test]
+fn extension_modules_are_stripped_and_executable() {
+    use std::os::unix::fs::PermissionsExt;
+    let lib = example().parent().unwrap().join("lib");
+    let mut modules: Vec<String> = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    modules.sort();
+    assert!(modules.len() > 20, "{modules:?}");
+    for module in &modules {
+        let mode = std::fs::metadata(module).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755, "{module}");
+    }
+    let args: Vec<&str> = modules.iter().map(String::as_str).collect();
+    let sections = common::tool("readelf", &[&["-S", "-W"], &args[..]].concat(), "binutils");
+    for name in [".symtab", ".strtab", ".debug_", ".comment"] {
+        assert!(!sections.contains(name), "{name} left in:\n{sections}");
+    }
+    assert!(sections.contains(".gnu.hash"), "{sections}");
+    let dynamic = common::tool("readelf", &[&["-d"], &args[..]].concat(), "binutils");
+    assert!(!dynamic.contains("RUNPATH") && !dynamic.contains("RPATH"), "{dynamic}");
+    let file = common::tool("file", &args, "file");
+    assert_eq!(file.lines().count(), modules.len(), "{file}");
+    for line in file.lines() {
+        assert!(line.ends_with(", stripped"), "{line}");
+    }
+}
+
+/// `exe.strip_extension_modules = False` installs the distribution's
+/// modules byte for byte; the attribute takes only booleans.
+#[test]
+fn strip_extension_modules_can_be_turned_off() {
+    let host_json = Command::new("python3")
+        .args(["-c", "import _json; print(_json.__file__)"])
+        .output()
+        .unwrap();
+    let host_json = PathBuf::from(text(&host_json.stdout).trim());
+    let p = app_project(
+        "import json\nprint(json.dumps([1]))\n",
+        r#"    if exe.strip_extension_modules != True:
+        fail("stripping is not the default")
+    exe.strip_extension_modules = False
+    exe.add_python_resources(exe.read_package_root("src", ["app"]))"#,
+    );
+    p.run(&["build"]).ok();
+    let dir = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe");
+    let installed = dir.join("lib").join(host_json.file_name().unwrap());
+    assert_eq!(std::fs::read(&installed).unwrap(), std::fs::read(&host_json).unwrap());
+    let out = common::output_retrying(&mut Command::new(dir.join("app")));
+    assert_eq!(text(&out.stdout), "[1]\n", "{}", text(&out.stderr));
+
+    let config = std::fs::read_to_string(p.path().join("oxdist.star")).unwrap();
+    p.config(&config.replace("strip_extension_modules = False", "strip_extension_modules = \"no\""));
+    p.run(&["build"])
+        .fails_with(3, &["strip_extension_modules must be True or False"]);
+}
+
+/// An application's own extension module (here from a package root; wheels
+/// take the same path) is stripped too, keeping an `$ORIGIN`-relative
+/// RUNPATH; a file named like one that is not a shared library is refused
+/// by name.
+#[test]
+fn application_extension_modules_are_stripped_and_bad_ones_named() {
+    let p = app_project(
+        "print('ok')\n",
+        r#"    exe.add_python_resources(exe.read_package_root("src", ["app"]))"#,
+    );
+    let source = p.file("native.c", "int answer(void) { return 42; }\n");
+    let native = p.path().join("src/app/_native.abi3.so");
+    let status = Command::new("cc")
+        .args([
+            "-shared",
+            "-fPIC",
+            "-g",
+            "-Wl,-rpath,/build/lib:$ORIGIN/../app.libs",
+            "-o",
+        ])
+        .arg(&native)
+        .arg(&source)
+        .status()
+        .expect("cc runs");
+    assert!(status.success());
+    p.run(&["build"]).ok();
+    let installed = p
+        .path()
+        .join("build")
+        .join(oxdist::HOST_TRIPLE)
+        .join("exe/lib/app/_native.abi3.so");
+    let installed = installed.to_str().unwrap();
+    assert!(
+        common::tool("file", &[installed], "file")
+            .trim_end()
+            .ends_with(", stripped")
+    );
+    let dynamic = common::tool("readelf", &["-d", installed], "binutils");
+    assert!(dynamic.contains("Library runpath: [$ORIGIN/../app.libs]"), "{dynamic}");
+
+    p.file("src/app/_fake.abi3.so", "not a library\n");
+    p.run(&["build"]).fails_with(
+        3,
+        &[
+            "extension module",
+            "_fake.abi3.so is not a shared library",
+            "leave it out",
+        ],
+    );
 }
 
 /// A project whose `exe` target runs package `app` (from `src/`, with

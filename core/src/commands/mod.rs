@@ -87,6 +87,9 @@ pub(crate) fn output_manifest(
         ),
         reporter,
     );
+    for warning in &built.warnings {
+        reporter.warn(warning);
+    }
     let name = built.path.file_name().and_then(|n| n.to_str()).unwrap_or(&spec.name);
     let mut manifest = FileManifest::new();
     manifest.add_file(ManifestPath::new(name)?, FileEntry::from_path(&built.path, !embedded))?;

@@ -6,6 +6,7 @@
 //! (`FileManifest.add_python_resource(prefix, exe)`).
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use allocative::Allocative;
@@ -42,6 +43,10 @@ pub(crate) struct ExecutableValue {
     resources: Mutex<Vec<(ResourceItem, AddSettings)>>,
     #[allocative(skip)]
     compression_level: Mutex<Option<i32>>,
+    /// `strip_extension_modules`: on by default, because unstripped modules
+    /// with a build machine's RUNPATH are what Linux packages must not ship.
+    #[allocative(skip)]
+    strip_extension_modules: AtomicBool,
 }
 
 impl ExecutableValue {
@@ -65,6 +70,7 @@ impl ExecutableValue {
             config,
             resources: Mutex::new(stdlib),
             compression_level: Mutex::new(None),
+            strip_extension_modules: AtomicBool::new(true),
         })
     }
 
@@ -84,6 +90,7 @@ impl ExecutableValue {
             config: self.config.clone(),
             resources: self.resources().clone(),
             compression_level: *self.compression_level(),
+            strip_extension_modules: self.strip_extension_modules.load(Ordering::Relaxed),
         }
     }
 
@@ -132,20 +139,35 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
                 Some(level) => heap.alloc(level),
                 None => Value::new_none(),
             }),
+            "strip_extension_modules" => Some(Value::new_bool(self.strip_extension_modules.load(Ordering::Relaxed))),
             _ => None,
         }
     }
 
     fn dir_attr(&self) -> Vec<String> {
-        vec!["name".into(), "resources_compression_level".into()]
+        vec![
+            "name".into(),
+            "resources_compression_level".into(),
+            "strip_extension_modules".into(),
+        ]
     }
 
     fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
-        if attribute != "resources_compression_level" {
-            return Err(anyhow::anyhow!(
-                "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level"
-            )
-            .into());
+        match attribute {
+            "resources_compression_level" => {}
+            "strip_extension_modules" => {
+                let strip = value.unpack_bool().ok_or_else(|| {
+                    anyhow::anyhow!("PythonExecutable.strip_extension_modules must be True or False, not {value}")
+                })?;
+                self.strip_extension_modules.store(strip, Ordering::Relaxed);
+                return Ok(());
+            }
+            _ => {
+                return Err(anyhow::anyhow!(
+                    "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level, strip_extension_modules"
+                )
+                .into());
+            }
         }
         let level = if value.is_none() {
             None

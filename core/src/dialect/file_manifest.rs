@@ -390,6 +390,10 @@ fn add_python_value<'v>(
             settings.build_path.join("executables").join(&spec.name)
         };
         let built = crate::embedding::executable::build_executable(&spec, &staging, &crate::cache::cache_dir())?;
+        // No reporter during evaluation; warnings go where `.pth` warnings go.
+        for warning in &built.warnings {
+            eprintln!("warning: {warning}");
+        }
         let mut files = FileManifest::new();
         files.add_file(
             ManifestPath::new(&spec.name)?,

@@ -6,7 +6,10 @@
 //! package data and `.dist-info` files go in as they are. What cannot be
 //! loaded from memory on this platform — shared-library extension modules —
 //! and resources placed `filesystem-relative:PREFIX` become files beside the
-//! executable, recorded in the resources by relative path.
+//! executable, recorded in the resources by relative path. Extension modules
+//! installed that way are shared libraries: mode 0755, and (unless the spec
+//! opts out) stripped of symbols, debug information and build-machine
+//! library search paths ([`super::elf`]).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +20,7 @@ use oxdist_embed::format::{EntryFlags, EntryKind, PackedResourcesBuilder, append
 use oxdist_installers::output::write_atomically;
 use oxdist_installers::{FileData, FileEntry, FileManifest, ManifestError, ManifestPath};
 
+use super::elf::{self, ElfError, Sanitised};
 use super::launcher::{LauncherError, ensure_launcher};
 use super::{AddSettings, ResourceItem};
 use crate::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest, CompileStats};
@@ -48,6 +52,8 @@ pub enum ExecutableError {
         "extension module {0} is made of object files to link into libpython; oxdist cannot link those yet: use a distribution with it built in or as a shared library, or exclude it (extension_module_filter)"
     )]
     StaticExtension(String),
+    #[error(transparent)]
+    ExtensionModule(#[from] ElfError),
 }
 
 impl ExecutableError {
@@ -58,6 +64,7 @@ impl ExecutableError {
             ExecutableError::Collision { .. }
             | ExecutableError::ResourceName { .. }
             | ExecutableError::StaticExtension(_)
+            | ExecutableError::ExtensionModule(_)
             | ExecutableError::Manifest(_)
             | ExecutableError::Launcher(LauncherError::Distribution(_))
             | ExecutableError::Launcher(LauncherError::CrossTarget { .. })
@@ -87,6 +94,9 @@ pub struct ExecutableSpec {
     /// zstd level (1–22) for the packed entries; `None`: stored as they are
     /// (zero-copy at run time, the fastest start).
     pub compression_level: Option<i32>,
+    /// Strip the ELF extension modules installed beside the executable
+    /// (`PythonExecutable.strip_extension_modules`).
+    pub strip_extension_modules: bool,
 }
 
 /// A built executable: the file, and what must be installed beside it
@@ -98,6 +108,8 @@ pub struct BuiltExecutable {
     pub entries: usize,
     /// How many modules were compiled and how many came from the bytecode cache.
     pub bytecode: CompileStats,
+    /// Problems that did not stop the build, for the caller to show.
+    pub warnings: Vec<String>,
 }
 
 /// The packed resources being assembled, remembering where each key came from.
@@ -107,6 +119,9 @@ struct Packer {
     beside: FileManifest,
     /// zstd level for entries worth compressing, when compression is on.
     compression_level: Option<i32>,
+    /// Whether extension modules are stripped ([`elf::sanitise`]).
+    strip_extension_modules: bool,
+    warnings: Vec<String>,
 }
 
 /// Entries smaller than this stay uncompressed: a zstd frame's header would eat the gain.
@@ -161,6 +176,38 @@ impl Packer {
         )?;
         Ok(())
     }
+
+    /// Installs an extension module's shared library `data` (named `file` in
+    /// messages) at `relative` beside the executable.
+    ///
+    /// Mode 0755: rpm and Fedora's policy expect shared libraries to be
+    /// executable (rpmlint `shared-library-not-executable`), and the dynamic
+    /// loader does not care. ELF modules are stripped unless the spec opts
+    /// out; one `object` cannot rewrite is installed unchanged with a
+    /// warning, since the module itself may well be valid.
+    fn extension_module(
+        &mut self,
+        relative: &str,
+        data: FileData,
+        file: &str,
+        origin: String,
+    ) -> Result<(), ExecutableError> {
+        let data = if self.strip_extension_modules {
+            let sanitised = elf::sanitise(&data.read()?, file);
+            match sanitised {
+                Ok(Sanitised::Rewritten(bytes)) => FileData::Memory(Arc::new(bytes)),
+                Ok(Sanitised::NotElf) => data,
+                Err(e @ ElfError::Unsupported { .. }) => {
+                    self.warnings.push(e.to_string());
+                    data
+                }
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            data
+        };
+        self.beside(relative, data, true, origin)
+    }
 }
 
 /// A module whose source is compiled to bytecode for the resources.
@@ -211,6 +258,7 @@ pub fn build_executable(
         launcher_built: launcher.built,
         entries: packed.entries,
         bytecode: packed.bytecode,
+        warnings: packed.warnings,
     })
 }
 
@@ -236,6 +284,7 @@ pub fn write_embedded_resources(
         launcher_built: false,
         entries: packed.entries,
         bytecode: packed.bytecode,
+        warnings: packed.warnings,
     })
 }
 
@@ -259,6 +308,7 @@ struct PackedOutput {
     beside: FileManifest,
     entries: usize,
     bytecode: CompileStats,
+    warnings: Vec<String>,
 }
 
 fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, ExecutableError> {
@@ -285,6 +335,8 @@ fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, E
         origins: BTreeMap::new(),
         beside: FileManifest::new(),
         compression_level: spec.compression_level,
+        strip_extension_modules: spec.strip_extension_modules,
+        warnings: Vec::new(),
     };
 
     // Sources to compile: (module name, is_package, source, levels, filename).
@@ -322,10 +374,10 @@ fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, E
                         relative.clone().into_bytes(),
                         &origin,
                     )?;
-                    packer.beside(
+                    packer.extension_module(
                         &relative,
                         FileData::Path(path.clone()),
-                        false,
+                        &path.display().to_string(),
                         format!("file {}", path.display()),
                     )?;
                 }
@@ -379,6 +431,7 @@ fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, E
         blob: packer.builder.to_vec(),
         beside: packer.beside,
         bytecode: compiler.stats(),
+        warnings: packer.warnings,
     })
 }
 
@@ -492,7 +545,12 @@ fn pack_classified(
                 path.clone().into_bytes(),
                 origin,
             )?;
-            packer.beside(&path, e.data.clone(), false, origin.to_string())?;
+            packer.extension_module(
+                &path,
+                e.data.clone(),
+                &e.origin.display().to_string(),
+                origin.to_string(),
+            )?;
         }
         PythonResource::NamespacePackage(name) => {
             packer.add(EntryKind::Namespace, name, EntryFlags::IS_PACKAGE, Vec::new(), origin)?;
@@ -532,4 +590,64 @@ fn set_executable(path: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn set_executable(_path: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxdist_installers::ManifestEntry;
+
+    fn packer(strip_extension_modules: bool) -> Packer {
+        Packer {
+            builder: PackedResourcesBuilder::new([0xa7, 0x0d, 0x0d, 0x0a], "cpython-311").unwrap(),
+            origins: BTreeMap::new(),
+            beside: FileManifest::new(),
+            compression_level: None,
+            strip_extension_modules,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The bytes and executable bit installed at `path`.
+    fn installed(packer: &Packer, path: &str) -> (Vec<u8>, bool) {
+        match packer.beside.get(&ManifestPath::new(path).unwrap()) {
+            Some(ManifestEntry::File(f)) => (f.data.read().unwrap().into_owned(), f.executable),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    fn add(packer: &mut Packer, bytes: &[u8]) -> Result<(), ExecutableError> {
+        let data = FileData::Memory(Arc::new(bytes.to_vec()));
+        packer.extension_module("lib/m.so", data, "src/m.so", "test".into())
+    }
+
+    #[test]
+    fn a_module_object_cannot_rewrite_is_installed_unchanged_with_a_warning() {
+        // Starts like ELF, too short to parse: the builder's error path.
+        let truncated = b"\x7fELF\x02\x01\x01";
+        let mut p = packer(true);
+        add(&mut p, truncated).unwrap();
+        assert_eq!(installed(&p, "lib/m.so"), (truncated.to_vec(), true));
+        assert_eq!(p.warnings.len(), 1);
+        let warning = &p.warnings[0];
+        assert!(
+            warning.contains("src/m.so") && warning.contains("installed unchanged"),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn without_stripping_any_bytes_are_installed_as_they_are() {
+        let mut p = packer(false);
+        add(&mut p, b"not a library").unwrap();
+        assert_eq!(installed(&p, "lib/m.so"), (b"not a library".to_vec(), true));
+        assert!(p.warnings.is_empty());
+
+        let err = add(&mut packer(true), b"not a library").err().unwrap();
+        assert!(matches!(
+            err,
+            ExecutableError::ExtensionModule(ElfError::NotSharedLibrary { .. })
+        ));
+        assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
+    }
 }

@@ -6,7 +6,10 @@
 //!   sources, package data, metadata, configuration) appended, plus the
 //!   files that must sit beside it (extension modules, filesystem-relative
 //!   resources).
+//! - [`elf`]: extension modules stripped of symbols, debug information and
+//!   build-machine library search paths before they are installed.
 
+pub mod elf;
 pub mod executable;
 pub mod launcher;
 // Also compiled into core/build.rs; here only for the test that checks
