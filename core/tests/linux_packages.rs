@@ -32,10 +32,13 @@ pkg.set_systemd_unit("packaging/hello.service", start = False)
 pkg.set_attributes("/etc/hello/hello.conf", mode = 0o640, group = "adm")
 pkg.set_desktop_entry("Hello", comment = "Says hello", categories = ["Utility", "Education"])
 pkg.add_changelog("1.2.0rc1", "2026-11-22", ["First release candidate"])
+pkg.deb_compression = "zstd:3"
+pkg.rpm_compression = "gzip"
 etc = FileManifest()
 etc.add_file(FileContent(filename = "hello.conf", content = "greeting = hello\n"), directory = "etc/hello")
 pkg.add_system_files(etc)
 print("set", pkg.prefix, pkg.bin_links, pkg.deb_depends, pkg.rpm_requires, pkg.post_install_script, pkg.license_file)
+print("compression", pkg.deb_compression, pkg.rpm_compression)
 print(pkg)
 register_target("linux", lambda: pkg)
 "##
@@ -122,14 +125,24 @@ fn errors_name_the_entry_and_the_line() {
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A copy of `examples/app` at `version` (the config's `VERSION`).
-fn example_project(version: &str) -> Project {
+/// A copy of `examples/app` at `version` (the config's `VERSION`); `fast`
+/// picks quick compression levels (the install tests do not need the
+/// release defaults, which cost most of a packaging run).
+fn example_project(version: &str, fast: bool) -> Project {
     let p = Project::new();
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app");
     copy_tree(&source.join("src"), &p.path().join("src"));
     let config = std::fs::read_to_string(source.join("oxdist.star")).unwrap();
     assert!(config.contains("VERSION = \"1.0.0\""));
-    p.config(&config.replace("VERSION = \"1.0.0\"", &format!("VERSION = \"{version}\"")));
+    let mut config = config.replace("VERSION = \"1.0.0\"", &format!("VERSION = \"{version}\""));
+    if fast {
+        assert!(config.contains("    return pkg\n"));
+        config = config.replace(
+            "    return pkg\n",
+            "    pkg.deb_compression = \"zstd:3\"\n    pkg.rpm_compression = \"zstd:3\"\n    return pkg\n",
+        );
+    }
+    p.config(&config);
     p
 }
 
@@ -146,8 +159,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Packages the example at `version` as deb and rpm; returns their paths.
-fn example_packages(version: &str, env: &[(&str, &str)]) -> (PathBuf, PathBuf, Project) {
-    let p = example_project(version);
+fn example_packages(version: &str, fast: bool, env: &[(&str, &str)]) -> (PathBuf, PathBuf, Project) {
+    let p = example_project(version, fast);
     let run = p
         .run_with_env(&["package", "--target", "linux", "--format", "deb,rpm", "--json"], env)
         .ok();
@@ -182,8 +195,8 @@ fn ok(out: std::process::Output) -> String {
 
 #[test]
 fn example_deb_installs_runs_upgrades_and_purges() {
-    let (v1, _, _p1) = example_packages("1.0.0", &[]);
-    let (v2, _, _p2) = example_packages("1.1.0rc1", &[]);
+    let (v1, _, _p1) = example_packages("1.0.0", true, &[]);
+    let (v2, _, _p2) = example_packages("1.1.0rc1", true, &[]);
     assert!(
         v1.ends_with("greeter_1.0.0_amd64.deb") || !cfg!(target_arch = "x86_64"),
         "{}",
@@ -249,8 +262,8 @@ fn example_deb_installs_runs_upgrades_and_purges() {
 
 #[test]
 fn example_rpm_installs_runs_upgrades_and_erases() {
-    let (_, v1, _p1) = example_packages("1.0.0", &[]);
-    let (_, v2, _p2) = example_packages("1.1.0", &[]);
+    let (_, v1, _p1) = example_packages("1.0.0", true, &[]);
+    let (_, v2, _p2) = example_packages("1.1.0", true, &[]);
     let rpm = |args: &[&str]| output(Command::new("rpm").args(args), "rpm");
     let info = ok(rpm(&["-qpi", v1.to_str().unwrap()]));
     for field in ["Name        : greeter", "Version     : 1.0.0", "License     : MIT"] {
@@ -327,8 +340,8 @@ fn packages_are_reproducible_and_signed_from_the_environment() {
         ("OXDIST_PGP_PASSPHRASE", "s3cret"),
         ("SOURCE_DATE_EPOCH", "1795305600"),
     ];
-    let (deb1, rpm1, _p1) = example_packages("1.0.0", &env);
-    let (deb2, rpm2, _p2) = example_packages("1.0.0", &env);
+    let (deb1, rpm1, _p1) = example_packages("1.0.0", false, &env);
+    let (deb2, rpm2, _p2) = example_packages("1.0.0", false, &env);
     assert!(
         std::fs::read(&deb1).unwrap() == std::fs::read(&deb2).unwrap(),
         "deb differs between builds"
@@ -346,7 +359,7 @@ fn packages_are_reproducible_and_signed_from_the_environment() {
     assert!(info.contains("Signature   : RSA/SHA256"), "{info}");
 
     // Wrong passphrase: refused before anything is built, secret not echoed.
-    let p = example_project("1.0.0");
+    let p = example_project("1.0.0", true);
     let run = p
         .run_with_env(
             &["package", "--target", "linux", "--format", "deb"],

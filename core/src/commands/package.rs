@@ -157,19 +157,29 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         match format {
             PackageFormat::Archive(format) => write_archive(manifest, format, &options, &dest)?,
             PackageFormat::Deb => {
-                let options = DebOptions {
+                let mut options = DebOptions {
                     timestamp: mtime,
                     signer: key.as_ref().map(|k| k.signer.clone()),
                     ..DebOptions::default()
                 };
+                if let TargetOutput::LinuxPackage(package) = output
+                    && let Some(compression) = package.deb_compression
+                {
+                    options.compression = compression;
+                }
                 write_deb(metadata, &spec, manifest, &options, &dest)?;
             }
             PackageFormat::Rpm => {
-                let options = RpmOptions {
+                let mut options = RpmOptions {
                     timestamp: mtime,
                     signer: key.as_ref().map(|k| k.signer.clone()),
                     ..RpmOptions::default()
                 };
+                if let TargetOutput::LinuxPackage(package) = output
+                    && let Some(compression) = package.rpm_compression
+                {
+                    options.compression = compression;
+                }
                 write_rpm(metadata, &spec, manifest, &options, &dest)?;
             }
         }

@@ -20,9 +20,11 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
 use allocative::Allocative;
+use oxdist_installers::deb::DebCompression;
 use oxdist_installers::linux::{
     ChangelogEntry, DesktopEntry, FileAttributes, LinuxPackageSpec, RelationKind, SystemdUnit, relations,
 };
+use oxdist_installers::rpm::RpmCompression;
 use oxdist_installers::{FileManifest, ManifestEntry};
 use oxdist_templates::{Template, render};
 use starlark::any::ProvidesStaticType;
@@ -79,6 +81,10 @@ pub struct LinuxPackageTarget {
     pub spec: LinuxPackageSpec,
     /// Whether `bin_links` was set (otherwise the defaults apply).
     pub bin_links_set: bool,
+    /// `deb_compression`: `None` for the writer's default.
+    pub deb_compression: Option<DebCompression>,
+    /// `rpm_compression`: `None` for the writer's default.
+    pub rpm_compression: Option<RpmCompression>,
     /// The files behind path attributes, for `get_attr`.
     paths: BTreeMap<&'static str, String>,
 }
@@ -210,6 +216,15 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             "bin_links" if inner.bin_links_set => heap.alloc(spec.bin_links.clone()),
             "bin_links" => Value::new_none(),
             "config_files" => spec.config_files.clone().map_or(Value::new_none(), |c| heap.alloc(c)),
+            "deb_compression" => inner
+                .deb_compression
+                .map_or(Value::new_none(), |c| heap.alloc(compression_name(&c.to_string()))),
+            "rpm_compression" => inner.rpm_compression.map_or(Value::new_none(), |c| {
+                heap.alloc(match c {
+                    RpmCompression::Gzip { level } => format!("gzip:{level}"),
+                    RpmCompression::Zstd { level } => format!("zstd:{level}"),
+                })
+            }),
             _ => return None,
         })
     }
@@ -217,7 +232,16 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
     fn dir_attr(&self) -> Vec<String> {
         let mut names: Vec<String> = RELATIONS.iter().map(|(n, _, _)| n.to_string()).collect();
         names.extend(SCRIPTS.iter().chain(STRINGS.iter()).map(|s| s.to_string()));
-        names.extend(["bin_links", "config_files", "license_file"].map(String::from));
+        names.extend(
+            [
+                "bin_links",
+                "config_files",
+                "license_file",
+                "deb_compression",
+                "rpm_compression",
+            ]
+            .map(String::from),
+        );
         names.sort();
         names
     }
@@ -253,6 +277,32 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             "bin_links" => {
                 inner.spec.bin_links = strings_of(value, attribute)?;
                 inner.bin_links_set = true;
+            }
+            "deb_compression" => {
+                inner.deb_compression = match opt_string(value, attribute)? {
+                    None => None,
+                    Some(text) => Some(match parse_compression(&text, attribute, &["xz", "zstd"])? {
+                        ("xz", level) => DebCompression::Xz {
+                            level: level.unwrap_or(oxdist_installers::deb::DEFAULT_XZ_LEVEL as i32) as u32,
+                        },
+                        (_, level) => DebCompression::Zstd {
+                            level: level.unwrap_or(19),
+                        },
+                    }),
+                }
+            }
+            "rpm_compression" => {
+                inner.rpm_compression = match opt_string(value, attribute)? {
+                    None => None,
+                    Some(text) => Some(match parse_compression(&text, attribute, &["zstd", "gzip"])? {
+                        ("gzip", level) => RpmCompression::Gzip {
+                            level: level.unwrap_or(9) as u32,
+                        },
+                        (_, level) => RpmCompression::Zstd {
+                            level: level.unwrap_or(oxdist_installers::rpm::DEFAULT_ZSTD_LEVEL),
+                        },
+                    }),
+                }
             }
             "config_files" => {
                 inner.spec.config_files = if value.is_none() {
@@ -487,6 +537,33 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     }
 }
 
+/// `"NAME"` or `"NAME:LEVEL"` with NAME one of `names`. The writers check
+/// the level's range.
+fn parse_compression<'a>(text: &str, attribute: &str, names: &[&'a str]) -> anyhow::Result<(&'a str, Option<i32>)> {
+    let (name, level) = match text.split_once(':') {
+        Some((name, level)) => (
+            name,
+            Some(level.parse::<i32>().map_err(|_| {
+                anyhow::anyhow!("LinuxPackageBuilder.{attribute}: level {level:?} in {text:?} is not a number")
+            })?),
+        ),
+        None => (text, None),
+    };
+    let name = names.iter().find(|n| **n == name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "LinuxPackageBuilder.{attribute}: {text:?} is not one of {} (optionally with :LEVEL, e.g. \"{}:9\")",
+            names.join(", "),
+            names[0]
+        )
+    })?;
+    Ok((name, level))
+}
+
+/// `"xz -6"` (how the writers print a compression) as `"xz:6"`.
+fn compression_name(display: &str) -> String {
+    display.replace(" -", ":")
+}
+
 /// Seconds since the epoch of `YYYY-MM-DD` at 00:00 UTC.
 fn parse_date(date: &str) -> Option<u64> {
     let mut parts = date.split('-');
@@ -527,6 +604,8 @@ pub(crate) fn linux_package_globals(builder: &mut starlark::environment::Globals
             contents,
             spec: LinuxPackageSpec::default(),
             bin_links_set: false,
+            deb_compression: None,
+            rpm_compression: None,
             paths: BTreeMap::new(),
         })))
     }
