@@ -569,12 +569,22 @@ fn layout(
         "the Debian changelog",
     )?;
     let overrides = format!("usr/share/lintian/overrides/{name}");
-    if spec.prefix_for(name).starts_with("opt/") && tree.get(&overrides).is_none() {
-        let text = format!(
+    let mut text = String::new();
+    if spec.prefix_for(name).starts_with("opt/") {
+        text.push_str(&format!(
             "# Installed by oxdist into /opt, which the FHS reserves for add-on\n\
              # application packages such as this one.\n\
              {name}: dir-or-file-in-opt\n"
-        );
+        ));
+    }
+    for line in &spec.lintian_overrides {
+        if line.starts_with('#') {
+            text.push_str(&format!("{line}\n"));
+        } else {
+            text.push_str(&format!("{name}: {line}\n"));
+        }
+    }
+    if !text.is_empty() && tree.get(&overrides).is_none() {
         tree.add_generated(&overrides, text.into_bytes(), "the lintian overrides")?;
     }
     Ok(tree)

@@ -249,6 +249,8 @@ fn linux_spec(output: &TargetOutput, manifest: &FileManifest, metadata: &Package
     if !bin_links_set {
         spec.bin_links = default_bin_links(manifest);
     }
+    spec.lintian_overrides
+        .extend(extension_module_overrides(manifest, &spec.prefix_for(&metadata.name)));
     let author = metadata
         .maintainer
         .clone()
@@ -260,6 +262,37 @@ fn linux_spec(output: &TargetOutput, manifest: &FileManifest, metadata: &Package
         }
     }
     spec
+}
+
+/// lintian overrides for CPython extension modules installed beside an
+/// executable. They are loaded into a process that already has libpython
+/// and libc (the executable exports both), so some declare no libraries at
+/// all, and CPython links its own copy of expat into `pyexpat`; lintian
+/// flags all three as errors or warnings meant for public libraries.
+fn extension_module_overrides(manifest: &FileManifest, prefix: &str) -> Vec<String> {
+    let dirs: std::collections::BTreeSet<String> = manifest
+        .entries()
+        .map(|(path, _)| path.as_str())
+        .filter(|path| path.ends_with(".so") && (path.contains(".cpython-") || path.contains(".abi3.")))
+        .map(|path| {
+            path.rsplit_once('/')
+                .map_or(String::new(), |(dir, _)| format!("{dir}/"))
+        })
+        .collect();
+    if dirs.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        "# CPython extension modules get libpython's and libc's symbols from the".to_string(),
+        "# executable that loads them; some declare no library of their own, and".to_string(),
+        "# pyexpat carries CPython's bundled copy of expat.".to_string(),
+    ];
+    for dir in dirs {
+        lines.push(format!("library-not-linked-against-libc [{prefix}/{dir}*]"));
+        lines.push(format!("shared-library-lacks-prerequisites [{prefix}/{dir}*]"));
+        lines.push(format!("embedded-library expat [{prefix}/{dir}pyexpat*]"));
+    }
+    lines
 }
 
 #[cfg(test)]

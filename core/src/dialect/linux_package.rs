@@ -216,6 +216,7 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             "bin_links" if inner.bin_links_set => heap.alloc(spec.bin_links.clone()),
             "bin_links" => Value::new_none(),
             "config_files" => spec.config_files.clone().map_or(Value::new_none(), |c| heap.alloc(c)),
+            "lintian_overrides" => heap.alloc(spec.lintian_overrides.clone()),
             "deb_compression" => inner
                 .deb_compression
                 .map_or(Value::new_none(), |c| heap.alloc(compression_name(&c.to_string()))),
@@ -236,6 +237,7 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             [
                 "bin_links",
                 "config_files",
+                "lintian_overrides",
                 "license_file",
                 "deb_compression",
                 "rpm_compression",
@@ -304,6 +306,7 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
                     }),
                 }
             }
+            "lintian_overrides" => inner.spec.lintian_overrides = strings_of(value, attribute)?,
             "config_files" => {
                 inner.spec.config_files = if value.is_none() {
                     None

@@ -70,6 +70,10 @@ pub struct LinuxPackageSpec {
     pub priority: Option<String>,
     /// RPM `Group` (default `Applications/System`).
     pub rpm_group: Option<String>,
+    /// Lines for the deb's lintian overrides file
+    /// (`usr/share/lintian/overrides/NAME`): `TAG [CONTEXT]` without the
+    /// `NAME: ` prefix, or `# comments` saying why.
+    pub lintian_overrides: Vec<String>,
 }
 
 impl Default for LinuxPackageSpec {
@@ -91,6 +95,7 @@ impl Default for LinuxPackageSpec {
             section: None,
             priority: None,
             rpm_group: None,
+            lintian_overrides: Vec::new(),
         }
     }
 }
