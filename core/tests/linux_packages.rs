@@ -34,11 +34,12 @@ pkg.set_desktop_entry("Hello", comment = "Says hello", categories = ["Utility", 
 pkg.add_changelog("1.2.0rc1", "2026-11-22", ["First release candidate"])
 pkg.deb_compression = "zstd:3"
 pkg.rpm_compression = "gzip"
+pkg.long_description = "Prints a greeting.\n\nNothing more."
 etc = FileManifest()
 etc.add_file(FileContent(filename = "hello.conf", content = "greeting = hello\n"), directory = "etc/hello")
 pkg.add_system_files(etc)
 print("set", pkg.prefix, pkg.bin_links, pkg.deb_depends, pkg.rpm_requires, pkg.post_install_script, pkg.license_file)
-print("compression", pkg.deb_compression, pkg.rpm_compression)
+print("compression", pkg.deb_compression, pkg.rpm_compression, len(pkg.long_description))
 print(pkg)
 register_target("linux", lambda: pkg)
 "##

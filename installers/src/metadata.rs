@@ -93,6 +93,12 @@ fn validate_version(version: &str) -> Result<(), MetadataError> {
         version: version.to_string(),
         reason,
     };
+    // A PEP 440 epoch (`2!1.0`) comes first; Debian and RPM have epochs too.
+    let version = match version.split_once('!') {
+        Some((epoch, rest)) if !epoch.is_empty() && epoch.chars().all(|c| c.is_ascii_digit()) => rest,
+        Some(_) => return Err(err("the epoch before '!' must be a number")),
+        None => version,
+    };
     let first = version.chars().next().ok_or_else(|| err("it is empty"))?;
     if !first.is_ascii_digit() {
         return Err(err("it must start with a digit"));
@@ -155,7 +161,15 @@ mod tests {
 
     #[test]
     fn accepts_common_versions() {
-        for v in ["1", "1.2.3", "1.2.3rc1", "1.0.0-beta.1", "2024.1+local", "1.0~rc1"] {
+        for v in [
+            "1",
+            "1.2.3",
+            "1.2.3rc1",
+            "1.0.0-beta.1",
+            "2024.1+local",
+            "1.0~rc1",
+            "2!1.0",
+        ] {
             meta("hello", v).validate().unwrap();
         }
     }
@@ -174,6 +188,12 @@ mod tests {
             meta("a", "1 2").validate(),
             Err(MetadataError::Version { .. })
         ));
+        for bad in ["x!1.0", "!1.0", "1!", "1!2!3"] {
+            assert!(
+                matches!(meta("a", bad).validate(), Err(MetadataError::Version { .. })),
+                "{bad}"
+            );
+        }
         let mut m = meta("a", "1");
         m.license = Some("MIT ORR Apache".into());
         assert!(matches!(m.validate(), Err(MetadataError::License { .. })));

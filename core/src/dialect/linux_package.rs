@@ -65,7 +65,7 @@ const SCRIPTS: [&str; 4] = [
 ];
 
 /// Optional strings stored as they are.
-const STRINGS: [&str; 4] = ["prefix", "section", "priority", "rpm_group"];
+const STRINGS: [&str; 5] = ["prefix", "section", "priority", "rpm_group", "long_description"];
 
 /// What a builder packages.
 #[derive(Clone, Debug)]
@@ -213,6 +213,7 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             "section" => opt(&spec.section),
             "priority" => opt(&spec.priority),
             "rpm_group" => opt(&spec.rpm_group),
+            "long_description" => opt(&spec.long_description),
             "bin_links" if inner.bin_links_set => heap.alloc(spec.bin_links.clone()),
             "bin_links" => Value::new_none(),
             "config_files" => spec.config_files.clone().map_or(Value::new_none(), |c| heap.alloc(c)),
@@ -276,6 +277,7 @@ impl<'v> StarlarkValue<'v> for LinuxPackageValue {
             "section" => inner.spec.section = opt_string(value, attribute)?,
             "priority" => inner.spec.priority = opt_string(value, attribute)?,
             "rpm_group" => inner.spec.rpm_group = opt_string(value, attribute)?,
+            "long_description" => inner.spec.long_description = opt_string(value, attribute)?,
             "bin_links" => {
                 inner.spec.bin_links = strings_of(value, attribute)?;
                 inner.bin_links_set = true;

@@ -1,7 +1,7 @@
 //! What deb and rpm packages share: the packaging spec, the version mapping,
 //! relationship syntax, and the installed file tree.
 //!
-//! A package is [`PackageMetadata`] (name, version, …) + a [`LinuxPackageSpec`]
+//! A package is [`PackageMetadata`](crate::PackageMetadata) (name, version, …) + a [`LinuxPackageSpec`]
 //! (relationships, scripts, config files, systemd unit, desktop entry, …) +
 //! the application's [`FileManifest`], installed below `spec.prefix`
 //! (`/opt/NAME` by default). [`PackageTree::build`] turns the three into the
