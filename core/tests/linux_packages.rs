@@ -339,6 +339,18 @@ fn example_rpm_installs_runs_upgrades_and_erases() {
         "W: no-manual-page-for-binary",
     ];
     check_findings("rpmlint", &String::from_utf8_lossy(&rpmlint.stdout), &allowed_rpmlint);
+    // The same list as an rpmlintrc, the way packagers record such
+    // decisions: rpmlint itself then reports no errors and no warnings.
+    let rc = tempfile::NamedTempFile::new().unwrap();
+    let filters: String = allowed_rpmlint
+        .iter()
+        .map(|f| format!("addFilter(r\"{f}\\b\")\n"))
+        .collect();
+    std::fs::write(rc.path(), filters).unwrap();
+    let filtered = output(Command::new("rpmlint").arg("-r").arg(rc.path()).arg(&v1), "rpmlint");
+    let report = String::from_utf8_lossy(&filtered.stdout);
+    assert!(report.contains(" 0 errors, 0 warnings"), "{report}");
+    assert!(filtered.status.success(), "{report}");
     let requires = ok(rpm(&["-qp", "--requires", v1.to_str().unwrap()]));
     assert!(requires.contains("glibc >= 2.28"), "{requires}");
 
