@@ -37,6 +37,9 @@ done
 [ -f /usr/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11-pic.a ] || missing+=("python3.11-dev")
 # pip for the machine's python3 (tests download pinned wheels from PyPI).
 python3 -m pip --version >/dev/null 2>&1 || missing+=("python3-pip")
+# venv with ensurepip: analyze/tests install auditwheel (the manylinux oracle)
+# from PyPI into a virtual environment under target/test-data.
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=("python3-venv")
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
