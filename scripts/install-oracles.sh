@@ -26,6 +26,9 @@ oracles=(
   "debsig-verify:debsig-verify"
   "ar:binutils"
   "systemctl:systemd"
+  # analyze tests: LLVM's COFF and Mach-O readers as the PE and Mach-O oracle
+  "llvm-readobj:llvm"
+  "llvm-objdump:llvm"
 )
 
 missing=()

@@ -2,15 +2,15 @@
 //! machine it runs on, and which portable-Linux policy it satisfies.
 //!
 //! [`analyze`] detects the format from the first bytes and hands the file to
-//! the module for that format. Today that is ELF ([`elf`], with the
-//! manylinux/musllinux policies in [`manylinux`]); PE and Mach-O are
-//! recognised and refused with [`AnalyzeError::Unsupported`] until their
-//! modules exist. [`Analysis`] is the same shape for every format (format,
+//! the module for that format: ELF ([`elf`], with the manylinux/musllinux
+//! policies in [`manylinux`]), PE ([`pe`]) and Mach-O ([`macho`]). [`Analysis`] is the same shape for every format (format,
 //! architectures, format-specific [`Details`]) so `--json` output can grow a
 //! variant without changing what is already there.
 
 pub mod elf;
+pub mod macho;
 pub mod manylinux;
+pub mod pe;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +38,23 @@ impl Analysis {
     pub fn elf(&self) -> Option<&ElfAnalysis> {
         match &self.details {
             Details::Elf(elf) => Some(elf),
+            _ => None,
+        }
+    }
+
+    /// The PE details, if the file is PE.
+    pub fn pe(&self) -> Option<&pe::PeAnalysis> {
+        match &self.details {
+            Details::Pe(pe) => Some(pe),
+            _ => None,
+        }
+    }
+
+    /// The Mach-O details, if the file is Mach-O.
+    pub fn macho(&self) -> Option<&macho::MachOAnalysis> {
+        match &self.details {
+            Details::MachO(macho) => Some(macho),
+            _ => None,
         }
     }
 }
@@ -49,15 +66,28 @@ impl Analysis {
 pub enum Format {
     /// Executable and Linkable Format (Linux and most Unix systems).
     Elf,
+    /// Portable Executable (Windows executables, DLLs, `.pyd` files).
+    Pe,
+    /// Mach-O, thin or fat (macOS executables, dylibs, `.so` files).
+    #[serde(rename = "macho")]
+    MachO,
 }
 
 /// Format-specific results, tagged by format in JSON (`{"elf": {...}}`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
+// One value per analysed file, never in bulk: boxing the ELF variant would
+// only make matching on it clumsier.
+#[allow(clippy::large_enum_variant)]
 pub enum Details {
     /// An ELF file.
     Elf(ElfAnalysis),
+    /// A PE file.
+    Pe(pe::PeAnalysis),
+    /// A Mach-O file: one entry per architecture slice.
+    #[serde(rename = "macho")]
+    MachO(macho::MachOAnalysis),
 }
 
 /// A CPU architecture, named the way wheel platform tags and auditwheel
@@ -143,19 +173,22 @@ pub enum AnalyzeError {
         /// Its size in bytes.
         len: usize,
     },
-    /// A known format this build cannot analyse yet.
-    #[error("{} is a {format} file; only ELF files can be analysed so far", path.display())]
-    Unsupported {
-        /// The file.
-        path: PathBuf,
-        /// The format found (`PE`, `Mach-O`).
-        format: &'static str,
-    },
     /// The header says ELF but the file is cut short or inconsistent.
     #[error("{} is a truncated or damaged ELF file ({message}); copy it again from its source", path.display())]
     Malformed {
         /// The file.
         path: PathBuf,
+        /// What did not parse.
+        message: String,
+    },
+    /// The header says PE or Mach-O but the file is cut short or
+    /// inconsistent.
+    #[error("{} is a truncated or damaged {format} file ({message}); copy it again from its source", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// `PE` or `Mach-O`.
+        format: &'static str,
         /// What did not parse.
         message: String,
     },
@@ -187,10 +220,40 @@ pub fn analyze(bytes: &[u8], path: &Path) -> Result<Analysis, AnalyzeError> {
                 details: Details::Elf(elf),
             })
         }
-        Some(Detected::Other(format)) => Err(AnalyzeError::Unsupported {
-            path: path.to_path_buf(),
-            format,
-        }),
+        Some(Detected::Pe) => {
+            let damaged = |message: String| AnalyzeError::Damaged {
+                path: path.to_path_buf(),
+                format: "PE",
+                message,
+            };
+            // "MZ" alone is also a DOS program; object's detection looks
+            // for the PE header behind it and says which optional header.
+            let pe = match object::FileKind::parse(bytes) {
+                Ok(object::FileKind::Pe32) => pe::analyze_pe(bytes, false),
+                Ok(object::FileKind::Pe64) => pe::analyze_pe(bytes, true),
+                Ok(_) | Err(_) => return Err(damaged("no PE header after the MZ stub".into())),
+            }
+            .map_err(|e| damaged(e.to_string()))?;
+            Ok(Analysis {
+                path: path.to_path_buf(),
+                format: Format::Pe,
+                architectures: pe.machine.architecture().into_iter().collect(),
+                details: Details::Pe(pe),
+            })
+        }
+        Some(Detected::MachO) => {
+            let macho = macho::analyze_macho(bytes).map_err(|e| AnalyzeError::Damaged {
+                path: path.to_path_buf(),
+                format: "Mach-O",
+                message: e.to_string(),
+            })?;
+            Ok(Analysis {
+                path: path.to_path_buf(),
+                format: Format::MachO,
+                architectures: macho.slices.iter().filter_map(|s| s.arch.architecture()).collect(),
+                details: Details::MachO(macho),
+            })
+        }
         None => Err(AnalyzeError::NotBinary {
             path: path.to_path_buf(),
             len: bytes.len(),
@@ -217,17 +280,18 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, AnalyzeError> {
 
 enum Detected {
     Elf,
-    Other(&'static str),
+    Pe,
+    MachO,
 }
 
 fn detect(bytes: &[u8]) -> Option<Detected> {
     let magic: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
     match magic {
         [0x7f, b'E', b'L', b'F'] => Some(Detected::Elf),
-        [b'M', b'Z', ..] => Some(Detected::Other("PE")),
+        [b'M', b'Z', ..] => Some(Detected::Pe),
         // 32/64-bit Mach-O in either byte order, and the universal (fat) header.
         [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe] => {
-            Some(Detected::Other("Mach-O"))
+            Some(Detected::MachO)
         }
         _ => None,
     }

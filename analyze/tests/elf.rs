@@ -566,9 +566,9 @@ fn bad_input_is_refused_naming_the_file() {
     assert!(e.to_string().contains("e_machine 4660"), "{e}");
 
     let e = error_of(b"MZ\x90\x00\x03\x00\x00\x00");
-    assert!(matches!(e, AnalyzeError::Unsupported { format: "PE", .. }), "{e:?}");
+    assert!(matches!(e, AnalyzeError::Damaged { format: "PE", .. }), "{e:?}");
     let e = error_of(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]);
-    assert!(matches!(e, AnalyzeError::Unsupported { format: "Mach-O", .. }), "{e:?}");
+    assert!(matches!(e, AnalyzeError::Damaged { format: "Mach-O", .. }), "{e:?}");
 }
 
 #[test]

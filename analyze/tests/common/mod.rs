@@ -113,3 +113,31 @@ pub fn run(program: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The bytes of one member of a wheel (a zip archive).
+pub fn wheel_member(wheel: &Path, member: &str) -> Vec<u8> {
+    use std::io::Read;
+    let file = std::fs::File::open(wheel).unwrap_or_else(|e| panic!("open {}: {e}", wheel.display()));
+    let mut archive = zip::ZipArchive::new(file).unwrap_or_else(|e| panic!("{}: {e}", wheel.display()));
+    let mut entry = archive
+        .by_name(member)
+        .unwrap_or_else(|e| panic!("{} has no {member}: {e}", wheel.display()));
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+/// Runs an LLVM binary tool (the PE and Mach-O oracle) and returns its
+/// stdout; a missing tool fails with the package to install.
+pub fn llvm_tool(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); install it with `apt-get install llvm`"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
