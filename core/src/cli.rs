@@ -103,6 +103,12 @@ pub enum Command {
         /// A directory (package root, site-packages), a virtualenv, or a .whl file
         path: PathBuf,
     },
+    /// Report what binaries need to run: libraries, minimum glibc/macOS/Windows, manylinux verdict
+    Analyze {
+        /// ELF, PE or Mach-O files
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,5 +201,6 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
             commands::distribution::extract(archive, dest, &reporter)
         }
         Command::FindResources { path } => commands::find_resources::run(path, &cli.global),
+        Command::Analyze { paths } => commands::analyze::run(paths, &cli.global),
     }
 }

@@ -73,6 +73,8 @@ pub enum Error {
     Rpm(#[from] oxdist_installers::rpm::RpmError),
     #[error(transparent)]
     SigningKey(#[from] crate::commands::signing_key::KeyError),
+    #[error(transparent)]
+    Analyze(#[from] oxdist_analyze::AnalyzeError),
 }
 
 /// deb/rpm failures: writing problems are build failures; everything else
@@ -114,6 +116,8 @@ impl Error {
             )),
             // The key was named on the command line or in the environment.
             Error::SigningKey(_) => exit::INPUT,
+            // `oxdist analyze` reads files named on the command line.
+            Error::Analyze(_) => exit::INPUT,
         }
     }
 }

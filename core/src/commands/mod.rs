@@ -1,5 +1,6 @@
 //! The commands: each turns evaluated target outputs into artifacts.
 
+pub mod analyze;
 pub mod build;
 pub mod distribution;
 pub mod find_resources;
@@ -89,6 +90,9 @@ pub(crate) fn output_manifest(
     );
     for warning in &built.warnings {
         reporter.warn(warning);
+    }
+    if !embedded {
+        analyze::check_built(&built.path, &built.beside, spec.min_glibc.as_deref(), reporter);
     }
     let name = built.path.file_name().and_then(|n| n.to_str()).unwrap_or(&spec.name);
     let mut manifest = FileManifest::new();

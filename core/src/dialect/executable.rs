@@ -47,6 +47,10 @@ pub(crate) struct ExecutableValue {
     /// with a build machine's RUNPATH are what Linux packages must not ship.
     #[allocative(skip)]
     strip_extension_modules: AtomicBool,
+    /// `min_glibc`: the oldest glibc the executable must start on; a build
+    /// that needs a newer one warns.
+    #[allocative(skip)]
+    min_glibc: Mutex<Option<String>>,
 }
 
 impl ExecutableValue {
@@ -71,6 +75,7 @@ impl ExecutableValue {
             resources: Mutex::new(stdlib),
             compression_level: Mutex::new(None),
             strip_extension_modules: AtomicBool::new(true),
+            min_glibc: Mutex::new(None),
         })
     }
 
@@ -91,6 +96,7 @@ impl ExecutableValue {
             resources: self.resources().clone(),
             compression_level: *self.compression_level(),
             strip_extension_modules: self.strip_extension_modules.load(Ordering::Relaxed),
+            min_glibc: self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
 
@@ -140,6 +146,12 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
                 None => Value::new_none(),
             }),
             "strip_extension_modules" => Some(Value::new_bool(self.strip_extension_modules.load(Ordering::Relaxed))),
+            "min_glibc" => Some(
+                match self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()).as_deref() {
+                    Some(v) => heap.alloc(v),
+                    None => Value::new_none(),
+                },
+            ),
             _ => None,
         }
     }
@@ -149,12 +161,34 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
             "name".into(),
             "resources_compression_level".into(),
             "strip_extension_modules".into(),
+            "min_glibc".into(),
         ]
     }
 
     fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
         match attribute {
             "resources_compression_level" => {}
+            "min_glibc" => {
+                let version = if value.is_none() {
+                    None
+                } else {
+                    let text = value.unpack_str().filter(|t| {
+                        let parts: Vec<&str> = t.split('.').collect();
+                        parts.len() == 2
+                            && parts
+                                .iter()
+                                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+                    });
+                    Some(
+                        text.ok_or_else(|| {
+                            anyhow::anyhow!("PythonExecutable.min_glibc must be a glibc version such as \"2.17\" or None, not {value}")
+                        })?
+                        .to_string(),
+                    )
+                };
+                *self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()) = version;
+                return Ok(());
+            }
             "strip_extension_modules" => {
                 let strip = value.unpack_bool().ok_or_else(|| {
                     anyhow::anyhow!("PythonExecutable.strip_extension_modules must be True or False, not {value}")
@@ -164,7 +198,7 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
             }
             _ => {
                 return Err(anyhow::anyhow!(
-                    "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level, strip_extension_modules"
+                    "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level, strip_extension_modules, min_glibc"
                 )
                 .into());
             }

@@ -97,6 +97,8 @@ pub struct ExecutableSpec {
     /// Strip the ELF extension modules installed beside the executable
     /// (`PythonExecutable.strip_extension_modules`).
     pub strip_extension_modules: bool,
+    /// The oldest glibc the executable must start on (`exe.min_glibc`).
+    pub min_glibc: Option<String>,
 }
 
 /// A built executable: the file, and what must be installed beside it
