@@ -37,7 +37,9 @@ pub enum Error {
     ConfigMissing(PathBuf),
     #[error("{0}")]
     Usage(String),
-    #[error("target {target:?} returned {found}; `oxdist package` needs a target that returns a FileManifest")]
+    #[error(
+        "target {target:?} returned {found}; `oxdist package` needs a target that returns a FileManifest, a PythonExecutable or a LinuxPackageBuilder"
+    )]
     NotAManifest { target: String, found: String },
     #[error("target {0:?} returned an empty FileManifest; check its glob patterns and paths")]
     EmptyManifest(String),
