@@ -620,17 +620,10 @@ fn rpm_orders_versions_like_pep_440() {
         );
     }
 
-    // Package metadata refuses `!` today (`PackageMetadata::validate`), so
-    // epochs are only checked through the ordering above.
-    let err = write_rpm(
-        &metadata("1!0.5"),
-        &spec("a = 1\n"),
-        &FileManifest::new(),
-        &options(),
-        &std::env::temp_dir().join("never-written.rpm"),
-    )
-    .unwrap_err();
-    assert!(matches!(err, RpmError::Metadata(_)), "{err}");
+    // An epoch in the package version reaches the header.
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = build(dir.path(), "1!0.5", &options());
+    assert_eq!(query(&pkg, &["--qf", "%{EPOCH}:%{VERSION}-%{RELEASE}"]), "1:0.5-1");
 }
 
 // ---------------------------------------------------------------------------
