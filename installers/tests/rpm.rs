@@ -21,7 +21,7 @@ use oxdist_installers::linux::{
     ChangelogEntry, FileAttributes, LinuxPackageSpec, LinuxVersion, MaintainerScripts, RelationKind, SystemdUnit,
 };
 use oxdist_installers::output::Timestamp;
-use oxdist_installers::rpm::{RpmCompression, RpmError, RpmOptions, rpm_file_name, write_rpm};
+use oxdist_installers::rpm::{RpmCompression, RpmOptions, rpm_file_name, write_rpm};
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath, PackageMetadata};
 use oxdist_signing::openpgp::{OpenPgpError, Signer};
 
