@@ -79,14 +79,13 @@ use std::sync::Arc;
 use md5::{Digest, Md5};
 use oxdist_signing::openpgp::{OpenPgpError, Signer};
 use oxdist_templates::{Template, TemplateError};
-use serde::Serialize;
 
 use crate::archive::ExactRead;
 use crate::linux::relations::{self, RelationKind};
-use crate::linux::scripts::{self, ScriptError};
+use crate::linux::scripts::{PackageScript, ScriptError, ScriptTemplateData, UnitData};
 use crate::linux::{
-    ChangelogEntry, LinuxFormat, LinuxPackageSpec, LinuxVersion, PackageTree, RelationError, SystemdUnit, TreeEntry,
-    TreeError, TreeNode, VersionError,
+    ChangelogEntry, LinuxFormat, LinuxPackageSpec, LinuxVersion, PackageTree, RelationError, TreeEntry, TreeError,
+    TreeNode, VersionError,
 };
 use crate::manifest::{FileData, FileManifest, ManifestError};
 use crate::metadata::{MetadataError, PackageMetadata};
@@ -788,36 +787,8 @@ fn gzip_best(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory")
 }
 
-/// What the maintainer-script templates are rendered with.
-#[derive(Serialize)]
-struct ScriptData<'a> {
-    package: &'a str,
-    script: Option<PackageScript>,
-    unit: Option<UnitData>,
-}
-
-/// The package's own script: the shell that runs it, and its text as one
-/// quoted shell word.
-#[derive(Serialize)]
-struct PackageScript {
-    shell: String,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct UnitData {
-    name: String,
-    enable: bool,
-    start: bool,
-}
-
 /// The maintainer scripts that have something to do, by control file name.
 fn maintainer_scripts(package: &str, spec: &LinuxPackageSpec) -> Result<Vec<(&'static str, String)>, DebError> {
-    let unit_data = |unit: &SystemdUnit| UnitData {
-        name: scripts::shell_quote(&unit.name),
-        enable: unit.enable,
-        start: unit.start,
-    };
     let phases = [
         (
             "preinst",
@@ -850,18 +821,12 @@ fn maintainer_scripts(package: &str, spec: &LinuxPackageSpec) -> Result<Vec<(&'s
     ];
     let mut out = Vec::new();
     for (file, name, script, template, handles_unit) in phases {
-        let unit = spec.systemd_unit.as_ref().filter(|_| handles_unit).map(unit_data);
-        let script = match script {
-            Some(text) => Some(PackageScript {
-                shell: scripts::shell_for(name, text)?,
-                text: scripts::shell_quote(text),
-            }),
-            None => None,
-        };
+        let unit = spec.systemd_unit.as_ref().filter(|_| handles_unit).map(UnitData::from);
+        let script = PackageScript::new(name, script.as_ref())?;
         if script.is_none() && unit.is_none() {
             continue;
         }
-        let data = ScriptData { package, script, unit };
+        let data = ScriptTemplateData { package, script, unit };
         out.push((file, oxdist_templates::render(template, &data)?));
     }
     Ok(out)

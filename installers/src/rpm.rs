@@ -98,10 +98,9 @@ use std::sync::Arc;
 
 use oxdist_signing::openpgp::{OpenPgpError, Signer};
 use oxdist_templates::{Template, TemplateError};
-use serde::Serialize;
 
 use crate::linux::relations::RelationKind;
-use crate::linux::scripts::{self, ScriptError};
+use crate::linux::scripts::{PackageScript, ScriptError, ScriptTemplateData, UnitData};
 use crate::linux::{
     LinuxFormat, LinuxPackageSpec, LinuxVersion, PackageTree, RelationError, TreeEntry, TreeError, TreeNode,
     VersionError,
@@ -549,36 +548,9 @@ fn hard_linked_sources(tree: &PackageTree) -> BTreeSet<PathBuf> {
     }
 }
 
-/// What the scriptlet templates (`templates/files/rpm/`) are rendered with.
-#[derive(Serialize)]
-struct ScriptletData<'a> {
-    package: &'a str,
-    script: Option<PackageScript>,
-    unit: Option<UnitData>,
-}
-
-/// The package's own script: the shell that runs it, and its text as one
-/// quoted shell word.
-#[derive(Serialize)]
-struct PackageScript {
-    shell: String,
-    text: String,
-}
-
-#[derive(Clone, Serialize)]
-struct UnitData {
-    name: String,
-    enable: bool,
-    start: bool,
-}
-
 /// The scriptlets that have something to do, applied to `builder`.
 fn add_scriptlets(builder: &mut rpm::PackageBuilder, package: &str, spec: &LinuxPackageSpec) -> Result<(), RpmError> {
-    let unit = spec.systemd_unit.as_ref().map(|unit| UnitData {
-        name: scripts::shell_quote(&unit.name),
-        enable: unit.enable,
-        start: unit.start,
-    });
+    let unit = spec.systemd_unit.as_ref().map(UnitData::from);
     let phases = [
         ("pre_install", &spec.scripts.pre_install, Template::RpmPre),
         ("post_install", &spec.scripts.post_install, Template::RpmPost),
@@ -586,13 +558,7 @@ fn add_scriptlets(builder: &mut rpm::PackageBuilder, package: &str, spec: &Linux
         ("post_remove", &spec.scripts.post_remove, Template::RpmPostun),
     ];
     for (name, script, template) in phases {
-        let script = match script {
-            Some(text) => Some(PackageScript {
-                shell: scripts::shell_for(name, text)?,
-                text: scripts::shell_quote(text),
-            }),
-            None => None,
-        };
+        let script = PackageScript::new(name, script.as_ref())?;
         // The unit has nothing to do before installation, something on
         // installation only when enabled or started, and always on removal
         // (stop, disable, reload).
@@ -604,7 +570,7 @@ fn add_scriptlets(builder: &mut rpm::PackageBuilder, package: &str, spec: &Linux
         if script.is_none() && unit.is_none() {
             continue;
         }
-        let text = oxdist_templates::render(template, &ScriptletData { package, script, unit })?;
+        let text = oxdist_templates::render(template, &ScriptTemplateData { package, script, unit })?;
         // The interpreter tag, as rpmbuild writes it (rpm would default to
         // /bin/sh anyway; `rpm -q --scripts` shows it).
         let scriptlet = rpm::Scriptlet::new(text).prog(vec!["/bin/sh"]);

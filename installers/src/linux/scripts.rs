@@ -12,6 +12,58 @@
 //! `PATH` dpkg and rpm set for scripts (Debian policy 6.1: maintainer
 //! scripts do not call programs by absolute path).
 
+use serde::Serialize;
+
+use super::SystemdUnit;
+
+/// What both formats' script templates (`templates/files/deb/`,
+/// `templates/files/rpm/`) are rendered with.
+#[derive(Serialize)]
+pub struct ScriptTemplateData<'a> {
+    pub package: &'a str,
+    pub script: Option<PackageScript>,
+    pub unit: Option<UnitData>,
+}
+
+/// The package's own script: the shell that runs it, and its text as one
+/// quoted shell word.
+#[derive(Serialize)]
+pub struct PackageScript {
+    pub shell: String,
+    pub text: String,
+}
+
+impl PackageScript {
+    /// `text` (the spec's `name` script) ready for a template, if given.
+    pub fn new(name: &'static str, text: Option<&String>) -> Result<Option<Self>, ScriptError> {
+        text.map(|text| {
+            Ok(Self {
+                shell: shell_for(name, text)?,
+                text: shell_quote(text),
+            })
+        })
+        .transpose()
+    }
+}
+
+/// The systemd unit as the templates see it (its name quoted for the shell).
+#[derive(Clone, Serialize)]
+pub struct UnitData {
+    pub name: String,
+    pub enable: bool,
+    pub start: bool,
+}
+
+impl From<&SystemdUnit> for UnitData {
+    fn from(unit: &SystemdUnit) -> Self {
+        Self {
+            name: shell_quote(&unit.name),
+            enable: unit.enable,
+            start: unit.start,
+        }
+    }
+}
+
 /// A package script that cannot be run from a composed script.
 #[derive(Debug, thiserror::Error)]
 #[error("the {script} script cannot be packaged: {reason}")]
