@@ -103,6 +103,21 @@ pub enum Command {
         /// A directory (package root, site-packages), a virtualenv, or a .whl file
         path: PathBuf,
     },
+    /// Audit the licenses of what a target ships; gate them with --check
+    Licenses {
+        /// Target to audit [default: the configuration's default target]
+        #[arg(long)]
+        target: Option<String>,
+        /// Report format
+        #[arg(long, value_enum, default_value_t = LicenseFormat::Text)]
+        format: LicenseFormat,
+        /// Fail (exit 5) when the license policy is violated
+        #[arg(long)]
+        check: bool,
+        /// Write the report to FILE instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Report what binaries need to run: libraries, minimum glibc/macOS/Windows, manylinux verdict
     Analyze {
         /// ELF, PE or Mach-O files
@@ -126,6 +141,30 @@ pub enum DistributionCommand {
     },
     /// Extract a python-build-standalone archive into DEST
     Extract { archive: PathBuf, dest: PathBuf },
+    /// List each extension module's linked libraries and their licenses
+    Licenses {
+        /// A python-build-standalone archive (.tar.zst, .tar.gz); omit with --host
+        archive: Option<PathBuf>,
+        /// Describe the host interpreter (see --python)
+        #[arg(long, conflicts_with = "archive")]
+        host: bool,
+        /// Expected sha256 of the archive
+        #[arg(long, requires = "archive")]
+        sha256: Option<String>,
+    },
+}
+
+/// `oxdist licenses --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LicenseFormat {
+    /// A summary and a table for people
+    Text,
+    /// Components, provenance and verdict as JSON
+    Json,
+    /// An SPDX 2.3 JSON document
+    Spdx,
+    /// A CycloneDX 1.6 JSON BOM
+    Cyclonedx,
 }
 
 impl GlobalArgs {
@@ -200,6 +239,24 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Distribution(DistributionCommand::Extract { archive, dest }) => {
             commands::distribution::extract(archive, dest, &reporter)
         }
+        Command::Distribution(DistributionCommand::Licenses { archive, host, sha256 }) => {
+            commands::distribution::licenses(archive.as_deref(), *host, sha256.as_deref(), &cli.global)
+        }
+        Command::Licenses {
+            target,
+            format,
+            check,
+            out,
+        } => commands::licenses::run(
+            &commands::licenses::LicensesArgs {
+                target: target.as_deref(),
+                format: *format,
+                check: *check,
+                out: out.as_deref(),
+            },
+            &cli.global,
+            &reporter,
+        ),
         Command::FindResources { path } => commands::find_resources::run(path, &cli.global),
         Command::Analyze { paths } => commands::analyze::run(paths, &cli.global),
     }

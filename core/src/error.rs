@@ -21,6 +21,8 @@ pub mod exit {
     pub const CONFIG: i32 = 3;
     /// An input named on the command line is unusable: a Python interpreter, distribution archive, wheel or directory.
     pub const INPUT: i32 = 4;
+    /// The license policy is violated (`oxdist licenses --check`, `oxdist package`).
+    pub const LICENSE_POLICY: i32 = 5;
 }
 
 /// Why a command failed.
@@ -77,6 +79,19 @@ pub enum Error {
     SigningKey(#[from] crate::commands::signing_key::KeyError),
     #[error(transparent)]
     Analyze(#[from] oxdist_analyze::AnalyzeError),
+    #[error("cannot write the license notices: {0}")]
+    Notices(String),
+    #[error("cannot read the host's library licenses: {0}")]
+    HostLicenses(oxdist_licenses::debian::DebianError),
+    #[error("license audit of target {target:?}: {source}")]
+    Audit {
+        target: String,
+        source: Box<crate::licensing::AuditError>,
+    },
+    #[error(
+        "the license policy rejects what target {target:?} ships:\n{table}\nScreen the modules out (make_python_packaging_policy: extension_module_filter = \"no-copyleft\"), clarify a license with clarify_license(NAME, EXPRESSION, reason = ...), exempt a component in set_license_policy(exceptions = {{NAME: REASON}}), or relax the rule; `oxdist licenses` shows every component"
+    )]
+    LicensePolicy { target: String, table: String },
 }
 
 /// deb/rpm failures: writing problems are build failures; everything else
@@ -120,6 +135,13 @@ impl Error {
             Error::SigningKey(_) => exit::INPUT,
             // `oxdist analyze` reads files named on the command line.
             Error::Analyze(_) => exit::INPUT,
+            Error::Audit { source, .. } => match **source {
+                crate::licensing::AuditError::Policy(_) | crate::licensing::AuditError::Python(_) => exit::CONFIG,
+                _ => exit::BUILD,
+            },
+            Error::LicensePolicy { .. } => exit::LICENSE_POLICY,
+            Error::HostLicenses(_) => exit::INPUT,
+            Error::Notices(_) => exit::BUILD,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! oxdist's engine and command-line interface.
 //!
 //! The flow of a command: [`discover`] finds the configuration, [`dialect`]
-//! evaluates it (Starlark) into target outputs, and [`commands`] turns those
-//! outputs into artifacts through the leaf crates (`oxdist-installers`,
-//! `oxdist-templates`). [`cli`] parses arguments and maps failures to exit
+//! evaluates it (Starlark) into target outputs, [`licensing`] audits what
+//! they contain, and [`commands`] turns those outputs into artifacts through
+//! the leaf crates (`oxdist-installers`, `oxdist-licenses`, `oxdist-templates`). [`cli`] parses arguments and maps failures to exit
 //! codes ([`error::Error::exit_code`]); [`report`] prints progress and the
 //! `--json` summary.
 
@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod discover;
 pub mod embedding;
 pub mod error;
+pub mod licensing;
 pub mod python;
 pub mod report;
 

@@ -192,7 +192,7 @@ fn ctrl_c_raises_keyboard_interrupt_and_exits_like_python() {
 #[test]
 fn stdlib_heavy_script_runs_from_memory() {
     let script = r#"
-import _curses, asyncio, ctypes, decimal, email.parser, json, multiprocessing, sqlite3, ssl, sys
+import _uuid, asyncio, ctypes, decimal, email.parser, json, multiprocessing, sqlite3, ssl, sys
 
 def square(x):
     return x * x
@@ -210,7 +210,7 @@ if __name__ == "__main__":
     print("decimal", decimal.Decimal(1) / decimal.Decimal(8))
     print("ssl", ssl.OPENSSL_VERSION.split()[0], ssl.create_default_context().protocol.name)
     print("ctypes", ctypes.sizeof(ctypes.c_int))
-    print("curses", callable(_curses.initscr))
+    print("uuid", callable(_uuid.generate_time_safe))
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:
         print("spawn", pool.map(square, [1, 2, 3]))
@@ -241,7 +241,7 @@ if __name__ == "__main__":
         "decimal 0.125",
         "ssl OpenSSL",
         "ctypes 4",
-        "curses True",
+        "uuid True",
         "spawn [1, 4, 9]",
     ] {
         assert!(

@@ -665,6 +665,13 @@ fn copyright(metadata: &PackageMetadata, spec: &LinuxPackageSpec, timestamp: Tim
     if let Some(homepage) = &metadata.homepage {
         out.push_str(&format!("Source: {homepage}\n"));
     }
+    if let Some(notices) = &spec.third_party_notices {
+        out.push_str(&format!(
+            "Comment: This package contains third-party software; its components, their\n licenses and notices are listed in /{}/{}.\n",
+            spec.prefix_for(&metadata.name),
+            notices.trim_matches('/')
+        ));
+    }
     out.push_str(&format!("\nFiles: *\nCopyright: {year} {holder}\nLicense: {dep5}\n"));
     // The text goes where it belongs: to the one license it can be the text
     // of, else (several licenses of our own) under the Files paragraph. A

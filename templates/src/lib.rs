@@ -4,6 +4,9 @@
 //! Templates are compiled into the binary (so an installed `oxdist` needs no
 //! data directory) and rendered without HTML escaping: none of them is HTML
 //! unless its name says so, and escaping would corrupt configs and scripts.
+//! Templates whose name ends in `.html.hbs` are the exception: their values
+//! are HTML-escaped, because they carry text from outside (package names,
+//! copyright lines, license texts) that must not become markup.
 
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -49,6 +52,10 @@ pub enum Template {
     RpmPreun,
     /// An `.rpm`'s `%postun` scriptlet.
     RpmPostun,
+    /// `THIRD-PARTY-NOTICES.txt`: the third-party components and their licenses.
+    NoticesText,
+    /// `THIRD-PARTY-NOTICES.html`: the same notices as a web page (escaped).
+    NoticesHtml,
 }
 
 impl Template {
@@ -70,6 +77,8 @@ impl Template {
             Template::RpmPost => "rpm/post.hbs",
             Template::RpmPreun => "rpm/preun.hbs",
             Template::RpmPostun => "rpm/postun.hbs",
+            Template::NoticesText => "notices/THIRD-PARTY-NOTICES.txt.hbs",
+            Template::NoticesHtml => "notices/THIRD-PARTY-NOTICES.html.hbs",
         }
     }
 
@@ -90,15 +99,28 @@ impl Template {
             Template::RpmPost => include_str!("../files/rpm/post.hbs"),
             Template::RpmPreun => include_str!("../files/rpm/preun.hbs"),
             Template::RpmPostun => include_str!("../files/rpm/postun.hbs"),
+            Template::NoticesText => include_str!("../files/notices/THIRD-PARTY-NOTICES.txt.hbs"),
+            Template::NoticesHtml => include_str!("../files/notices/THIRD-PARTY-NOTICES.html.hbs"),
         }
+    }
+
+    /// Whether the template is HTML, whose values must be escaped.
+    pub fn is_html(self) -> bool {
+        self.name().ends_with(".html.hbs")
     }
 }
 
 /// Renders `template` with `data`. Missing variables are errors, not blanks.
+/// Values in HTML templates are escaped (`{{value}}`; a triple-stash
+/// `{{{value}}}` would bypass it, so HTML templates do not use one).
 pub fn render(template: Template, data: &impl Serialize) -> Result<String, TemplateError> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
-    registry.register_escape_fn(handlebars::no_escape);
+    if template.is_html() {
+        registry.register_escape_fn(handlebars::html_escape);
+    } else {
+        registry.register_escape_fn(handlebars::no_escape);
+    }
     let err = |e: &dyn std::fmt::Display| TemplateError {
         name: template.name(),
         message: e.to_string(),
@@ -122,6 +144,23 @@ mod tests {
             "license": "MIT",
         });
         insta::assert_snapshot!(render(Template::InitConfig, &data).unwrap());
+    }
+
+    #[test]
+    fn html_templates_escape_values_and_others_do_not() {
+        let data = serde_json::json!({
+            "product": "<script>x</script> & co",
+            "spdx_list_version": "3.29.0",
+            "groups": [],
+            "component_texts": [],
+            "spdx_texts": [],
+        });
+        assert!(Template::NoticesHtml.is_html() && !Template::NoticesText.is_html());
+        let html = render(Template::NoticesHtml, &data).unwrap();
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        let text = render(Template::NoticesText, &data).unwrap();
+        assert!(text.contains("<script>x</script> & co"), "{text}");
     }
 
     #[test]

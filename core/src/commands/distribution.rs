@@ -1,4 +1,4 @@
-//! `oxdist distribution info|extract`: inspect Python distributions.
+//! `oxdist distribution info|extract|licenses`: inspect Python distributions.
 
 use std::path::Path;
 
@@ -91,6 +91,99 @@ pub fn info(archive: Option<&Path>, host: bool, sha256: Option<&str>, global: &G
     }
     if let Err(e) = dist.require_static_libpython() {
         eprintln!("warning: {e}");
+    }
+    Ok(())
+}
+
+/// `oxdist distribution licenses`: each extension module's linked
+/// libraries and their licenses: python-build-standalone's annotations, or
+/// for a host interpreter what the dpkg database and Debian copyright files
+/// say.
+pub fn licenses(archive: Option<&Path>, host: bool, sha256: Option<&str>, global: &GlobalArgs) -> Result<(), Error> {
+    use crate::python::distribution::DistributionSource;
+    use oxdist_licenses::debian::HostLibraries;
+
+    if archive.is_none() && !host {
+        return Err(Error::Usage(
+            "name an archive, or pass --host for the host interpreter".into(),
+        ));
+    }
+    let dist = load(archive, sha256, global)?;
+    let mut host_libraries = HostLibraries::new();
+    let mut rows = Vec::new();
+    for (name, variants) in &dist.extension_modules {
+        let Some(module) = variants.first() else { continue };
+        let row = match (&dist.source, &module.kind) {
+            (DistributionSource::Host { .. }, ExtensionKind::SharedLibrary { path }) => {
+                let found = host_libraries.extension(name, path).map_err(Error::HostLicenses)?;
+                let libraries: Vec<String> = found
+                    .libraries
+                    .iter()
+                    .map(|l| match (&l.package, l.platform) {
+                        (_, true) => format!("{} (platform)", l.soname),
+                        (Some(package), false) => format!("{} ({package})", l.soname),
+                        (None, false) => format!("{} (no package)", l.soname),
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": name,
+                    "libraries": libraries,
+                    "license": found.license.as_ref().map_or_else(|| "CPython's (links only the platform)".to_string(), |l| l.to_string()),
+                    "unknown_reason": match &found.license { Some(oxdist_licenses::License::Unknown { reason }) => Some(reason.clone()), _ => None },
+                    "provenance": found.provenance,
+                })
+            }
+            _ => {
+                let libraries: Vec<String> = module.links.iter().map(|l| l.name.clone()).collect();
+                let (license, reason) = match &module.licenses {
+                    None => ("CPython's (no library annotated)".to_string(), None),
+                    Some(a) => {
+                        let (license, _) = oxdist_licenses::pbs::annotated_license(&a.spdx_ids, a.public_domain);
+                        let reason = match &license {
+                            oxdist_licenses::License::Unknown { reason } => Some(reason.clone()),
+                            _ => None,
+                        };
+                        (license.to_string(), reason)
+                    }
+                };
+                serde_json::json!({
+                    "name": name,
+                    "libraries": libraries,
+                    "license": license,
+                    "unknown_reason": reason,
+                    "provenance": format!("PYTHON.json build_info.extensions.{name}[{}]", module.variant),
+                })
+            }
+        };
+        rows.push(row);
+    }
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("serializable"));
+        return Ok(());
+    }
+    println!("{}: extension modules, their libraries and licenses", dist.label());
+    for row in &rows {
+        let libraries = row["libraries"].as_array().map_or(0, Vec::len);
+        let libraries = if libraries == 0 {
+            "no libraries".to_string()
+        } else {
+            row["libraries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "  {}: {}\n      links {libraries}\n      from {}",
+            row["name"].as_str().unwrap_or_default(),
+            row["license"].as_str().unwrap_or_default(),
+            row["provenance"].as_str().unwrap_or_default()
+        );
+        if let Some(reason) = row["unknown_reason"].as_str() {
+            println!("      unknown: {reason}");
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod build;
 pub mod distribution;
 pub mod find_resources;
 pub mod init;
+pub mod licenses;
 pub mod list_targets;
 pub mod package;
 pub mod run;

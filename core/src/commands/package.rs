@@ -105,6 +105,18 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     };
     let evaluation = super::evaluate(global, resolve)?;
     let (name, output) = evaluation.outputs.first().expect("one target was resolved");
+    // The gate comes before the build: nothing is written for a target
+    // whose contents may not be shipped.
+    let (audit, verdict) = super::licenses::audit_output(&evaluation, 0, reporter)?;
+    for warning in &verdict.warnings {
+        reporter.warn(format!("{}: {}", warning.description, warning.reason));
+    }
+    if !verdict.passed() {
+        return Err(Error::LicensePolicy {
+            target: name.clone(),
+            table: oxdist_licenses::report::render_violations(&verdict),
+        });
+    }
     let Some(manifest) = super::output_manifest(output, &evaluation.build_path, reporter)? else {
         return Err(Error::NotAManifest {
             target: name.clone(),
@@ -114,10 +126,11 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
             },
         });
     };
-    let manifest = &manifest;
     if manifest.is_empty() {
         return Err(Error::EmptyManifest(name.clone()));
     }
+    let (manifest, notices) = with_notices(manifest, &audit)?;
+    let manifest = &manifest;
     let metadata = evaluation
         .metadata
         .as_ref()
@@ -142,7 +155,9 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     let mut artifacts = Vec::new();
     let mut sums = Vec::new();
     let spec = if linux {
-        linux_spec(output, manifest, metadata)
+        let mut spec = linux_spec(output, manifest, metadata);
+        spec.third_party_notices = notices;
+        spec
     } else {
         LinuxPackageSpec::default()
     };
@@ -237,6 +252,49 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         },
     );
     Ok(())
+}
+
+/// Where the notices go in every artifact: the top of the install tree.
+const NOTICES: &str = "THIRD-PARTY-NOTICES.txt";
+
+/// `manifest` with the third-party notices (`THIRD-PARTY-NOTICES.txt` and
+/// `.html`) and the components' license texts (`licenses/…`) at its top,
+/// and the manifest path of the text notices; unchanged when the audit
+/// found no third-party component.
+fn with_notices(
+    mut manifest: FileManifest,
+    audit: &oxdist_licenses::Audit,
+) -> Result<(FileManifest, Option<String>), Error> {
+    use oxdist_installers::{FileEntry, ManifestPath};
+    use oxdist_licenses::notices::{license_files, notices_html, notices_text};
+
+    if audit
+        .components
+        .iter()
+        .all(|c| c.kind == oxdist_licenses::ComponentKind::Application)
+    {
+        return Ok((manifest, None));
+    }
+    let notices = |e: oxdist_licenses::notices::NoticesError| Error::Notices(e.to_string());
+    let mut files = vec![
+        (NOTICES.to_string(), notices_text(audit).map_err(notices)?),
+        (
+            "THIRD-PARTY-NOTICES.html".to_string(),
+            notices_html(audit).map_err(notices)?,
+        ),
+    ];
+    files.extend(
+        license_files(audit)
+            .into_iter()
+            .map(|(path, text)| (format!("licenses/{path}"), text)),
+    );
+    for (path, text) in files {
+        manifest.add_file(
+            ManifestPath::new(&path)?,
+            FileEntry::from_bytes(text.into_bytes(), false, "the license audit".to_string()),
+        )?;
+    }
+    Ok((manifest, Some(NOTICES.to_string())))
 }
 
 /// The deb/rpm settings: the target's `LinuxPackageBuilder`, or defaults;

@@ -97,6 +97,7 @@ impl ExecutableValue {
             compression_level: *self.compression_level(),
             strip_extension_modules: self.strip_extension_modules.load(Ordering::Relaxed),
             min_glibc: self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            with_launcher: true,
         }
     }
 
@@ -280,7 +281,10 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// a target returning this builds `packed-resources` plus the files
     /// that go beside it (extension modules, filesystem-relative resources).
     fn to_embedded_resources(this: &ExecutableValue) -> anyhow::Result<EmbeddedResourcesValue> {
-        Ok(EmbeddedResourcesValue(this.spec()))
+        Ok(EmbeddedResourcesValue(ExecutableSpec {
+            with_launcher: false,
+            ..this.spec()
+        }))
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use allocative::Allocative;
 use anyhow::Context as _;
@@ -24,24 +24,47 @@ use starlark::values::{Heap, NoSerialize, StarlarkValue, Value, ValueLike, starl
 
 use super::DialectError;
 use super::state::ConfigState;
+use crate::embedding::executable::ExecutableSpec;
 
 /// A `FileManifest` value: a mutable install tree.
 #[derive(ProvidesStaticType, NoSerialize, Allocative, Default)]
 pub(crate) struct FileManifestValue {
     #[allocative(skip)]
     inner: Mutex<FileManifest>,
+    /// The executables installed into it (directly or through another
+    /// manifest): the license audit needs what they contain, which the
+    /// install tree alone no longer tells.
+    #[allocative(skip)]
+    executables: Mutex<Vec<ExecutableSpec>>,
 }
 
 impl FileManifestValue {
     pub fn new(manifest: FileManifest) -> Self {
         Self {
             inner: Mutex::new(manifest),
+            executables: Mutex::new(Vec::new()),
         }
     }
 
     pub fn manifest(&self) -> MutexGuard<'_, FileManifest> {
         // A poisoned lock means a panic elsewhere already aborted evaluation.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn executables(&self) -> MutexGuard<'_, Vec<ExecutableSpec>> {
+        self.executables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add_executables(&self, specs: &[ExecutableSpec]) {
+        let mut executables = self.executables();
+        for spec in specs {
+            if !executables
+                .iter()
+                .any(|e| e.name == spec.name && Arc::ptr_eq(&e.dist, &spec.dist))
+            {
+                executables.push(spec.clone());
+            }
+        }
     }
 }
 
@@ -311,6 +334,8 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
         } else {
             let other = manifest.manifest();
             this.manifest().add_manifest(&other, prefix.as_ref())?;
+            let executables = manifest.executables().clone();
+            this.add_executables(&executables);
         }
         Ok(NoneType)
     }
@@ -401,6 +426,7 @@ fn add_python_value<'v>(
         )?;
         files.add_manifest(&built.beside, None)?;
         this.manifest().add_manifest(&files, prefix.as_ref())?;
+        this.add_executables(std::slice::from_ref(&spec));
         return Ok(());
     }
     let Some((item, _)) = super::python::resource_of(value) else {
@@ -564,6 +590,13 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
 /// The install tree behind a target's result, if it is a FileManifest.
 pub(crate) fn manifest_of(value: Value<'_>) -> Option<FileManifest> {
     value.downcast_ref::<FileManifestValue>().map(|m| m.manifest().clone())
+}
+
+/// The executables inside a FileManifest value (for the license audit).
+pub(crate) fn manifest_executables_of(value: Value<'_>) -> Option<Vec<ExecutableSpec>> {
+    value
+        .downcast_ref::<FileManifestValue>()
+        .map(|m| m.executables().clone())
 }
 
 /// Number of symbolic links and files, for summaries.

@@ -78,6 +78,8 @@ pub enum PackageContents {
 #[derive(Clone, Debug)]
 pub struct LinuxPackageTarget {
     pub contents: PackageContents,
+    /// The executables inside the contents, for the license audit.
+    pub executables: Vec<crate::embedding::executable::ExecutableSpec>,
     pub spec: LinuxPackageSpec,
     /// Whether `bin_links` was set (otherwise the defaults apply).
     pub bin_links_set: bool,
@@ -595,6 +597,9 @@ fn parse_date(date: &str) -> Option<u64> {
 pub(crate) fn linux_package_globals(builder: &mut starlark::environment::GlobalsBuilder) {
     /// A deb/rpm packaging of `contents` (a FileManifest or a PythonExecutable).
     fn LinuxPackageBuilder<'v>(#[starlark(require = pos)] contents: Value<'v>) -> anyhow::Result<LinuxPackageValue> {
+        let executables = super::file_manifest::manifest_executables_of(contents)
+            .or_else(|| executable::executable_of(contents).map(|spec| vec![spec]))
+            .unwrap_or_default();
         let contents = if let Some(manifest) = manifest_of(contents) {
             PackageContents::Manifest(manifest)
         } else if let Some(spec) = executable::executable_of(contents) {
@@ -607,6 +612,7 @@ pub(crate) fn linux_package_globals(builder: &mut starlark::environment::Globals
         };
         Ok(LinuxPackageValue(Mutex::new(LinuxPackageTarget {
             contents,
+            executables,
             spec: LinuxPackageSpec::default(),
             bin_links_set: false,
             deb_compression: None,

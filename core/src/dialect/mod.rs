@@ -13,6 +13,7 @@ mod executable;
 mod file_manifest;
 mod globals;
 mod interpreter_config;
+mod licenses;
 pub mod linux_package;
 mod python;
 mod state;
@@ -127,6 +128,12 @@ pub struct Evaluation {
     pub outputs: Vec<(String, TargetOutput)>,
     pub metadata: Option<PackageMetadata>,
     pub build_path: PathBuf,
+    /// For each of `outputs`, the executables its result contains (a
+    /// `PythonExecutable` itself, those installed into a FileManifest or
+    /// packaged by a LinuxPackageBuilder): what the license audit reads.
+    pub executables: Vec<Vec<crate::embedding::executable::ExecutableSpec>>,
+    /// `set_license_policy` and `clarify_license`, or the default policy.
+    pub license_policy: oxdist_licenses::policy::LicensePolicy,
 }
 
 fn globals() -> starlark::environment::Globals {
@@ -136,6 +143,7 @@ fn globals() -> starlark::environment::Globals {
         .with(file_manifest::file_manifest_globals)
         .with(python::python_globals)
         .with(linux_package::linux_package_globals)
+        .with(licenses::license_globals)
         .with(globals::not_supported_globals)
         .build()
 }
@@ -176,6 +184,8 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             python: options.python.clone(),
             distributions: Default::default(),
             pip_installs: 0,
+            license_policy: None,
+            clarifications: Vec::new(),
         };
         module.set_extra_value(heap.alloc_complex_no_freeze(ConfigState::new(settings)));
 
@@ -204,7 +214,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
                 default_build_script: t.default_build_script,
             })
             .collect();
-        let outputs = settings
+        let results: Vec<(String, Option<Value>)> = settings
             .resolved_requested
             .iter()
             .map(|name| {
@@ -214,8 +224,16 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
                     .iter()
                     .find(|t| &t.name == name)
                     .and_then(|t| t.result);
-                (name.clone(), value.map_or(TargetOutput::None, to_output))
+                (name.clone(), value)
             })
+            .collect();
+        let executables = results
+            .iter()
+            .map(|(_, value)| value.map(executables_of).unwrap_or_default())
+            .collect();
+        let outputs = results
+            .into_iter()
+            .map(|(name, value)| (name, value.map_or(TargetOutput::None, to_output)))
             .collect();
         Ok(Evaluation {
             config_path,
@@ -225,8 +243,23 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             outputs,
             metadata: settings.metadata.clone(),
             build_path: settings.build_path.clone(),
+            executables,
+            license_policy: settings.license_policy(),
         })
     })
+}
+
+/// The executables a target's result contains.
+fn executables_of(value: Value<'_>) -> Vec<crate::embedding::executable::ExecutableSpec> {
+    if let Some(specs) = file_manifest::manifest_executables_of(value) {
+        specs
+    } else if let Some(spec) = executable::executable_of(value).or_else(|| executable::embedded_resources_of(value)) {
+        vec![spec]
+    } else if let Some(package) = linux_package::linux_package_of(value) {
+        package.executables
+    } else {
+        Vec::new()
+    }
 }
 
 fn to_output(value: Value<'_>) -> TargetOutput {

@@ -70,6 +70,21 @@ pub(crate) struct Settings {
         std::collections::BTreeMap<String, std::sync::Arc<crate::python::distribution::PythonDistribution>>,
     /// `pip_install` calls so far, naming their target directories.
     pub pip_installs: usize,
+    /// `set_license_policy`, once.
+    #[allocative(skip)]
+    pub license_policy: Option<oxdist_licenses::policy::LicensePolicy>,
+    /// `clarify_license` calls, in order.
+    #[allocative(skip)]
+    pub clarifications: Vec<oxdist_licenses::policy::Clarification>,
+}
+
+impl Settings {
+    /// The policy the configuration set (or the default) with its clarifications.
+    pub fn license_policy(&self) -> oxdist_licenses::policy::LicensePolicy {
+        let mut policy = self.license_policy.clone().unwrap_or_default();
+        policy.clarifications.extend(self.clarifications.iter().cloned());
+        policy
+    }
 }
 
 #[derive(ProvidesStaticType, Trace, Allocative, NoSerialize)]

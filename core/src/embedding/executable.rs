@@ -99,6 +99,9 @@ pub struct ExecutableSpec {
     pub strip_extension_modules: bool,
     /// The oldest glibc the executable must start on (`exe.min_glibc`).
     pub min_glibc: Option<String>,
+    /// False for `to_embedded_resources()`: the resources alone, no launcher
+    /// (so none of its Rust crates either).
+    pub with_launcher: bool,
 }
 
 /// A built executable: the file, and what must be installed beside it

@@ -153,6 +153,33 @@ pub struct Launcher {
     pub built: bool,
 }
 
+/// Writes the launcher project's files into `project`. Every file is
+/// rewritten (cargo rewrites Cargo.lock, an interrupted build may have left
+/// anything), each atomically.
+fn write_project(inputs: &LauncherInputs, project: &Path) -> Result<(), LauncherError> {
+    for (name, bytes) in &inputs.files {
+        write_atomically(&project.join(name), |out| {
+            out.write_all(bytes).map_err(|source| OutputError::Write {
+                path: project.join(name),
+                source,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// The `Cargo.toml` of `dist`'s launcher project, written when missing,
+/// without building it: what the license audit runs `cargo metadata` on.
+pub fn launcher_project(dist: &PythonDistribution, cache: &Path) -> Result<PathBuf, LauncherError> {
+    let inputs = inputs(dist)?;
+    let project = cache.join("launchers").join(format!("src-{}", inputs.key));
+    let manifest = project.join("Cargo.toml");
+    if !manifest.is_file() || !project.join(EMBED_DIR).join("Cargo.toml").is_file() {
+        write_project(&inputs, &project)?;
+    }
+    Ok(manifest)
+}
+
 /// The cached launcher for `dist`, building it first when missing.
 pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launcher, LauncherError> {
     let inputs = inputs(dist)?;
@@ -181,16 +208,7 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
         });
     }
     let project = root.join(format!("src-{}", inputs.key));
-    // Every file is rewritten (cargo rewrites Cargo.lock, an interrupted
-    // build may have left anything), each atomically.
-    for (name, bytes) in &inputs.files {
-        write_atomically(&project.join(name), |out| {
-            out.write_all(bytes).map_err(|source| OutputError::Write {
-                path: project.join(name),
-                source,
-            })
-        })?;
-    }
+    write_project(&inputs, &project)?;
     let (target_dir, shared_lock) = match std::env::var_os(TARGET_DIR_VAR).filter(|d| !d.is_empty()) {
         Some(dir) => {
             // Builds of different keys share `release/oxdist-launcher`

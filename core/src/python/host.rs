@@ -113,7 +113,71 @@ pub fn read_host(python: &Path, wanted_version: Option<&str>) -> Result<PythonDi
             wanted: wanted.to_string(),
         });
     }
-    Ok(distribution_from_probe(probe, major_minor))
+    let mut dist = distribution_from_probe(probe, major_minor);
+    annotate_linked_libraries(&mut dist);
+    Ok(dist)
+}
+
+/// Fills in, for each shared-library extension module, the libraries it
+/// links and their licenses as the dpkg database and Debian copyright files
+/// state them, so that the `no-libraries` and `no-copyleft` filters work on
+/// a host distribution as they do on python-build-standalone's annotations.
+///
+/// A module whose libraries cannot be read is recorded as linking an unknown
+/// library with no license: both filters then leave it out, because unknown
+/// is not assumed to be harmless.
+fn annotate_linked_libraries(dist: &mut PythonDistribution) {
+    use oxdist_licenses::License;
+
+    let mut host = oxdist_licenses::debian::HostLibraries::new();
+    for module in dist.extension_modules.values_mut().flatten() {
+        let ExtensionKind::SharedLibrary { path } = &module.kind else {
+            continue;
+        };
+        let Ok(found) = host.extension(&module.name, path) else {
+            module.links = vec![LinkLibrary {
+                name: "(unreadable)".into(),
+                system: false,
+                framework: false,
+                path_static: None,
+                path_dynamic: None,
+            }];
+            continue;
+        };
+        module.links = found
+            .libraries
+            .iter()
+            .map(|library| LinkLibrary {
+                name: library_name(&library.soname),
+                system: library.platform,
+                framework: false,
+                path_static: None,
+                path_dynamic: None,
+            })
+            .collect();
+        module.licenses = match found.license {
+            Some(License::Expression { expression }) => Some(LicenseAnnotation {
+                spdx_ids: expression
+                    .requirements()
+                    .map(oxdist_licenses::expression::license_name)
+                    .collect(),
+                license_paths: Vec::new(),
+                public_domain: false,
+            }),
+            Some(License::PublicDomain) => Some(LicenseAnnotation {
+                spdx_ids: Vec::new(),
+                license_paths: Vec::new(),
+                public_domain: true,
+            }),
+            Some(License::Unknown { .. }) | None => None,
+        };
+    }
+}
+
+/// `libreadline.so.8` → `readline`: the name a linker flag would use.
+fn library_name(soname: &str) -> String {
+    let stem = soname.split(".so").next().unwrap_or(soname);
+    stem.strip_prefix("lib").unwrap_or(stem).to_string()
 }
 
 fn distribution_from_probe(probe: Probe, major_minor: String) -> PythonDistribution {

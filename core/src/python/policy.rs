@@ -196,18 +196,11 @@ impl PackagingPolicy {
     }
 }
 
-/// Whether an SPDX license identifier is copyleft, including the families the
-/// `spdx` crate's `is_copyleft` does not flag (weak copyleft such as MPL and
-/// EPL, and Sleepycat).
+/// Whether an SPDX license identifier is copyleft, weak or strong, by the
+/// license auditor's table (which knows the families the `spdx` crate's
+/// `is_copyleft` misses: Sleepycat, EPL, the network licenses).
 pub fn is_copyleft(id: &str) -> bool {
-    let base = id.trim_end_matches('+');
-    if let Some(license) = spdx::license_id(base)
-        && license.is_copyleft()
-    {
-        return true;
-    }
-    const EXTRA: [&str; 8] = ["GPL-", "LGPL-", "AGPL-", "MPL-", "EPL-", "EUPL-", "CDDL-", "Sleepycat"];
-    EXTRA.iter().any(|prefix| base.starts_with(prefix))
+    oxdist_licenses::expression::family(id) != oxdist_licenses::expression::Family::Permissive
 }
 
 /// CPython's extension modules that exist only for its own test suite

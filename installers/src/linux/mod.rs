@@ -60,6 +60,10 @@ pub struct LinuxPackageSpec {
     pub changelog: Vec<ChangelogEntry>,
     /// The full license text (Debian `copyright`, RPM `%license` file).
     pub license_text: Option<String>,
+    /// Path, relative to the manifest, of the notices of the third-party
+    /// software inside the package (`THIRD-PARTY-NOTICES.txt`): named in the
+    /// Debian `copyright` file, marked `%license` in an rpm.
+    pub third_party_notices: Option<String>,
     /// What the package is, in a few paragraphs separated by blank lines
     /// (Debian's extended description, RPM's `%description`), below the
     /// one-line summary (`metadata.description`).
@@ -91,6 +95,7 @@ impl Default for LinuxPackageSpec {
             desktop_entry: None,
             changelog: Vec::new(),
             license_text: None,
+            third_party_notices: None,
             long_description: None,
             section: None,
             priority: None,

@@ -315,6 +315,16 @@ impl PackageTree {
             tree.entries.get_mut(&path).expect("just added").license = true;
         }
 
+        if let Some(notices) = &spec.third_party_notices {
+            let path = format!("{prefix}/{}", notices.trim_matches('/'));
+            let entry = tree.entries.get_mut(&path).ok_or_else(|| TreeError::Invalid {
+                setting: "third_party_notices",
+                path: format!("/{path}"),
+                reason: "it is not among the package's files".into(),
+            })?;
+            entry.license = true;
+        }
+
         tree.apply_flags(spec)?;
         Ok(tree)
     }
