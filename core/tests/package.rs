@@ -62,14 +62,18 @@ fn init_then_package_every_archive_format() {
     assert_eq!(String::from_utf8_lossy(&check.stdout).matches(": OK").count(), 4);
 
     // Tarballs: sorted, owner 0/0, fixed time, modes and the symlink kept.
-    // (The executable's extension modules under bin/lib/ are checked by count.)
+    // (The executable's extension modules under bin/lib/ are checked by
+    // count; the license texts under licenses/ by core/tests/licenses.rs.)
     let expected = [
         format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/"),
         format!("-rw-r--r-- 0/0 SIZE 1980-01-01 00:00:00 {root}/README.txt"),
+        format!("-rw-r--r-- 0/0 SIZE 1980-01-01 00:00:00 {root}/THIRD-PARTY-NOTICES.html"),
+        format!("-rw-r--r-- 0/0 SIZE 1980-01-01 00:00:00 {root}/THIRD-PARTY-NOTICES.txt"),
         format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/bin/"),
         format!("-rwxr-xr-x 0/0 SIZE 1980-01-01 00:00:00 {root}/bin/hello"),
         format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/bin/lib/"),
         format!("-rwxr-xr-x 0/0 SIZE 1980-01-01 00:00:00 {root}/bin/tool"),
+        format!("drwxr-xr-x 0/0 0 1980-01-01 00:00:00 {root}/licenses/"),
         format!("lrwxrwxrwx 0/0 0 1980-01-01 00:00:00 {root}/run -> bin/tool"),
     ];
     for (ext, flag, checker) in [
@@ -98,6 +102,7 @@ fn init_then_package_every_archive_format() {
         let normalized: Vec<String> = listing
             .lines()
             .filter(|l| !(l.contains("/bin/lib/") && l.ends_with(".so")))
+            .filter(|l| !(l.contains(&format!("{root}/licenses/")) && !l.ends_with(&format!("{root}/licenses/"))))
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
                 let size = if fields[0].starts_with('-') { "SIZE" } else { fields[2] };
