@@ -256,3 +256,37 @@ fn archives_carry_the_notices_and_license_texts() {
     }
     assert!(!notices.contains("readline"), "readline was screened out");
 }
+
+#[test]
+fn distribution_licenses_lists_each_module_s_libraries() {
+    if !host_links_gnu_readline() {
+        eprintln!("skipped: the host CPython's readline module does not link GNU readline");
+        return;
+    }
+    let p = Project::new();
+    let run = p.run(&["distribution", "licenses", "--host", "--json"]).ok();
+    let rows = json(&run.stdout);
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no row for {name}:\n{rows:#}"))
+            .clone()
+    };
+    let readline = row("readline");
+    assert_eq!(readline["license"], "GPL-3.0-or-later", "{readline:#}");
+    assert!(
+        readline["libraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("(libreadline8)")),
+        "{readline:#}"
+    );
+    assert_eq!(row("_ssl")["license"], "Apache-2.0");
+    let text = p.run(&["distribution", "licenses", "--host"]).ok().stdout;
+    assert!(text.contains("  readline: GPL-3.0-or-later"), "{text}");
+    // Neither an archive nor --host: a usage error.
+    p.run(&["distribution", "licenses"]).fails_with(2, &["--host"]);
+}

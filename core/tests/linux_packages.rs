@@ -251,6 +251,19 @@ fn example_deb_installs_runs_upgrades_and_purges() {
         contents.contains("./usr/bin/greeter -> /opt/greeter/bin/greeter"),
         "{contents}"
     );
+    // The license notices are installed, and the copyright file names them.
+    assert!(contents.contains("./opt/greeter/THIRD-PARTY-NOTICES.txt"), "{contents}");
+    assert!(contents.contains("./opt/greeter/licenses/"), "{contents}");
+    let unpacked = tempfile::tempdir().unwrap();
+    ok(output(
+        Command::new("dpkg-deb").arg("-x").arg(&v1).arg(unpacked.path()),
+        "dpkg",
+    ));
+    let copyright = std::fs::read_to_string(unpacked.path().join("usr/share/doc/greeter/copyright")).unwrap();
+    assert!(
+        copyright.contains("/opt/greeter/THIRD-PARTY-NOTICES.txt"),
+        "{copyright}"
+    );
 
     // lintian: no errors; each warning allowed here has its reason.
     let lintian = output(
@@ -353,6 +366,12 @@ fn example_rpm_installs_runs_upgrades_and_erases() {
     assert!(filtered.status.success(), "{report}");
     let requires = ok(rpm(&["-qp", "--requires", v1.to_str().unwrap()]));
     assert!(requires.contains("glibc >= 2.28"), "{requires}");
+    // The notices are the package's license files (`%license`).
+    let license_files = ok(rpm(&["-qpL", v1.to_str().unwrap()]));
+    assert!(
+        license_files.contains("/opt/greeter/THIRD-PARTY-NOTICES.txt"),
+        "{license_files}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_string();

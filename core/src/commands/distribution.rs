@@ -95,6 +95,25 @@ pub fn info(archive: Option<&Path>, host: bool, sha256: Option<&str>, global: &G
     Ok(())
 }
 
+/// One row of `oxdist distribution licenses`.
+#[derive(serde::Serialize)]
+struct ExtensionLicenseRow {
+    name: String,
+    libraries: Vec<String>,
+    license: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unknown_reason: Option<String>,
+    provenance: String,
+}
+
+/// The reason of an unknown license, for the row.
+fn unknown_reason(license: &oxdist_licenses::License) -> Option<String> {
+    match license {
+        oxdist_licenses::License::Unknown { reason } => Some(reason.clone()),
+        _ => None,
+    }
+}
+
 /// `oxdist distribution licenses`: each extension module's linked
 /// libraries and their licenses: python-build-standalone's annotations, or
 /// for a host interpreter what the dpkg database and Debian copyright files
@@ -116,43 +135,40 @@ pub fn licenses(archive: Option<&Path>, host: bool, sha256: Option<&str>, global
         let row = match (&dist.source, &module.kind) {
             (DistributionSource::Host { .. }, ExtensionKind::SharedLibrary { path }) => {
                 let found = host_libraries.extension(name, path).map_err(Error::HostLicenses)?;
-                let libraries: Vec<String> = found
-                    .libraries
-                    .iter()
-                    .map(|l| match (&l.package, l.platform) {
-                        (_, true) => format!("{} (platform)", l.soname),
-                        (Some(package), false) => format!("{} ({package})", l.soname),
-                        (None, false) => format!("{} (no package)", l.soname),
-                    })
-                    .collect();
-                serde_json::json!({
-                    "name": name,
-                    "libraries": libraries,
-                    "license": found.license.as_ref().map_or_else(|| "CPython's (links only the platform)".to_string(), |l| l.to_string()),
-                    "unknown_reason": match &found.license { Some(oxdist_licenses::License::Unknown { reason }) => Some(reason.clone()), _ => None },
-                    "provenance": found.provenance,
-                })
+                ExtensionLicenseRow {
+                    name: name.clone(),
+                    libraries: found
+                        .libraries
+                        .iter()
+                        .map(|l| match (&l.package, l.platform) {
+                            (_, true) => format!("{} (platform)", l.soname),
+                            (Some(package), false) => format!("{} ({package})", l.soname),
+                            (None, false) => format!("{} (no package)", l.soname),
+                        })
+                        .collect(),
+                    unknown_reason: found.license.as_ref().and_then(unknown_reason),
+                    license: found
+                        .license
+                        .as_ref()
+                        .map_or_else(|| "CPython's (links only the platform)".to_string(), |l| l.to_string()),
+                    provenance: found.provenance,
+                }
             }
             _ => {
-                let libraries: Vec<String> = module.links.iter().map(|l| l.name.clone()).collect();
                 let (license, reason) = match &module.licenses {
                     None => ("CPython's (no library annotated)".to_string(), None),
                     Some(a) => {
                         let (license, _) = oxdist_licenses::pbs::annotated_license(&a.spdx_ids, a.public_domain);
-                        let reason = match &license {
-                            oxdist_licenses::License::Unknown { reason } => Some(reason.clone()),
-                            _ => None,
-                        };
-                        (license.to_string(), reason)
+                        (license.to_string(), unknown_reason(&license))
                     }
                 };
-                serde_json::json!({
-                    "name": name,
-                    "libraries": libraries,
-                    "license": license,
-                    "unknown_reason": reason,
-                    "provenance": format!("PYTHON.json build_info.extensions.{name}[{}]", module.variant),
-                })
+                ExtensionLicenseRow {
+                    name: name.clone(),
+                    libraries: module.links.iter().map(|l| l.name.clone()).collect(),
+                    license,
+                    unknown_reason: reason,
+                    provenance: format!("PYTHON.json build_info.extensions.{name}[{}]", module.variant),
+                }
             }
         };
         rows.push(row);
@@ -163,25 +179,16 @@ pub fn licenses(archive: Option<&Path>, host: bool, sha256: Option<&str>, global
     }
     println!("{}: extension modules, their libraries and licenses", dist.label());
     for row in &rows {
-        let libraries = row["libraries"].as_array().map_or(0, Vec::len);
-        let libraries = if libraries == 0 {
+        let libraries = if row.libraries.is_empty() {
             "no libraries".to_string()
         } else {
-            row["libraries"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| l.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            row.libraries.join(", ")
         };
         println!(
             "  {}: {}\n      links {libraries}\n      from {}",
-            row["name"].as_str().unwrap_or_default(),
-            row["license"].as_str().unwrap_or_default(),
-            row["provenance"].as_str().unwrap_or_default()
+            row.name, row.license, row.provenance
         );
-        if let Some(reason) = row["unknown_reason"].as_str() {
+        if let Some(reason) = &row.unknown_reason {
             println!("      unknown: {reason}");
         }
     }
