@@ -27,7 +27,9 @@ use oxdist_licenses::{Audit, Component, ComponentKind, Confidence, License, Lice
 
 use crate::embedding::ResourceItem;
 use crate::embedding::executable::ExecutableSpec;
-use crate::python::distribution::{DistributionSource, ExtensionKind, ExtensionModule, PythonDistribution};
+use crate::python::distribution::{
+    DistributionSource, ExtensionKind, ExtensionModule, LicenseAnnotation, PythonDistribution,
+};
 use crate::python::resources::PythonResource;
 
 /// Why an audit could not be made.
@@ -314,11 +316,22 @@ fn extension_components(
             components.insert(0, component);
         }
         _ => {
-            let Some(annotation) = &module.licenses else {
-                return Ok(components);
+            let (license, confidence) = match &module.licenses {
+                Some(annotation) => {
+                    oxdist_licenses::pbs::annotated_license(&annotation.spdx_ids, annotation.public_domain)
+                }
+                // No keys: PBS attached no third-party library. That is
+                // CPython's own code unless the module links one anyway (a
+                // Windows DLL outside PBS's curated map): then the license
+                // is unknown, as the `no-copyleft` filter judges it too.
+                None if module.links_libraries() => (unannotated_links(module), Confidence::None),
+                None => return Ok(components),
             };
-            let (license, confidence) =
-                oxdist_licenses::pbs::annotated_license(&annotation.spdx_ids, annotation.public_domain);
+            let annotation = module.licenses.clone().unwrap_or(LicenseAnnotation {
+                spdx_ids: Vec::new(),
+                license_paths: Vec::new(),
+                public_domain: false,
+            });
             let mut component = Component::new(
                 ComponentKind::StdlibExtension,
                 &module.name,
@@ -337,6 +350,20 @@ fn extension_components(
         }
     }
     Ok(components)
+}
+
+/// The unknown license of a module that links libraries no annotation covers.
+pub(crate) fn unannotated_links(module: &ExtensionModule) -> License {
+    let names: Vec<&str> = module
+        .links
+        .iter()
+        .filter(|l| !l.system && !l.framework)
+        .map(|l| l.name.as_str())
+        .collect();
+    License::unknown(format!(
+        "PYTHON.json attaches no license to the libraries it links ({}); read their licenses and add a clarification",
+        names.join(", ")
+    ))
 }
 
 /// The crates linked into the launcher that `dist`'s executables start from.

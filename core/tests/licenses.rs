@@ -290,3 +290,91 @@ fn distribution_licenses_lists_each_module_s_libraries() {
     // Neither an archive nor --host: a usage error.
     p.run(&["distribution", "licenses"]).fails_with(2, &["--host"]);
 }
+
+/// Host extension modules the `no-copyleft` filter drops only because the
+/// one package they link has no machine-readable license (Debian 12:
+/// `_bz2` → libbz2-1.0, `BSD-variant`), with that package's name.
+fn unknown_single_package_modules() -> Vec<(String, String)> {
+    let p = Project::new();
+    let rows = json(&p.run(&["distribution", "licenses", "--host", "--json"]).ok().stdout);
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["license"] == "unknown")
+        .filter_map(|row| {
+            let packages: Vec<&str> = row["libraries"]
+                .as_array()?
+                .iter()
+                .filter_map(|l| l.as_str()?.split_once(" (")?.1.strip_suffix(')'))
+                .filter(|package| *package != "platform")
+                .collect();
+            match packages.as_slice() {
+                [package] => Some((row["name"].as_str()?.to_string(), package.to_string())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn clarifications_reach_the_extension_module_filter() {
+    let candidates = unknown_single_package_modules();
+    let Some((module, package)) = candidates.first().cloned() else {
+        eprintln!("skipped: no host extension module links a single package of unknown license");
+        return;
+    };
+    let module_id = format!("stdlib-extension:{module}");
+    // Without a clarification, no-copyleft drops the module: unknown is not permissive.
+    let report = json(
+        &project("no-copyleft", "")
+            .run(&["licenses", "--format", "json"])
+            .ok()
+            .stdout,
+    );
+    assert!(component(&report, &module_id).is_none(), "{module} kept:\n{report:#}");
+
+    // Clarifying the library keeps it, licensed as the clarification says.
+    let clarified =
+        format!(r#"clarify_license("{package}", "MIT", reason = "read /usr/share/doc/{package}/copyright by hand")"#);
+    let report = json(
+        &project("no-copyleft", &clarified)
+            .run(&["licenses", "--check", "--format", "json"])
+            .ok()
+            .stdout,
+    );
+    let kept = component(&report, &module_id).unwrap_or_else(|| panic!("{module} dropped:\n{report:#}"));
+    assert_eq!(kept["license"]["expression"], "MIT", "{kept:#}");
+    let library = component(&report, &format!("library:{package}")).unwrap();
+    assert_eq!(library["license"]["expression"], "MIT", "{library:#}");
+
+    // Clarifying the module itself keeps it as well; a copyleft clarification drops it.
+    let by_module = format!(r#"clarify_license("{module}", "BSD-2-Clause", reason = "checked upstream")"#);
+    let report = json(
+        &project("no-copyleft", &by_module)
+            .run(&["licenses", "--format", "json"])
+            .ok()
+            .stdout,
+    );
+    assert_eq!(
+        component(&report, &module_id).unwrap()["license"]["expression"],
+        "BSD-2-Clause"
+    );
+    let copyleft = format!(r#"clarify_license("{package}", "GPL-2.0-only", reason = "checked upstream")"#);
+    let p = project("no-copyleft", &copyleft);
+    // The clarification now names nothing that is shipped, which is an error, not a no-op.
+    p.run(&["licenses"]).fails_with(3, &[&package]);
+}
+
+#[test]
+fn clarifications_after_to_python_executable_are_refused() {
+    let p = project("no-copyleft", "");
+    let config = std::fs::read_to_string(p.path().join("oxdist.star")).unwrap().replace(
+        "    return exe\n",
+        "    clarify_license(\"libssl3\", \"Apache-2.0\", reason = \"late\")\n    return exe\n",
+    );
+    std::fs::write(p.path().join("oxdist.star"), config).unwrap();
+    p.run(&["licenses"]).fails_with(
+        3,
+        &["comes after to_python_executable()", "at the top of the configuration"],
+    );
+}

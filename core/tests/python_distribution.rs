@@ -175,6 +175,23 @@ fn python_json(version: &str, windows: bool) -> serde_json::Value {
                     "links": [{ "name": "edit", "system": true }],
                     "shared_lib": format!("install/lib/python3.12/lib-dynload/readline{ext}"),
                 }],
+                // Several libraries, several ids: all apply (AND).
+                "_tkinter": [{
+                    "in_core": false, "init_fn": "PyInit__tkinter", "objs": [], "required": false, "variant": "default",
+                    "links": [{ "name": "tcl8.6", "path_static": "build/lib/libtcl8.6.a" }, { "name": "X11", "path_static": "build/lib/libX11.a" }],
+                    "licenses": ["MIT", "TCL", "X11"], "license_paths": [], "license_public_domain": false,
+                }],
+                // Copyleft that the `spdx` crate's table does not call copyleft.
+                "_dbm": [{
+                    "in_core": false, "init_fn": "PyInit__dbm", "objs": [], "required": false, "variant": "default",
+                    "links": [{ "name": "db", "path_static": "build/lib/libdb.a" }],
+                    "licenses": ["Sleepycat"], "license_paths": [], "license_public_domain": false,
+                }],
+                // A bundled library and no keys (Windows annotates a curated map only): unknown.
+                "_decimal": [{
+                    "in_core": false, "init_fn": "PyInit__decimal", "objs": [], "required": false, "variant": "default",
+                    "links": [{ "name": "mpdec", "path_static": "build/lib/libmpdec.a" }],
+                }],
                 "_io": [{ "in_core": true, "init_fn": "PyInit__io", "objs": [], "required": true, "variant": "default", "links": [] }],
             },
             "inittab_object": "build/Modules/config.o",
@@ -205,6 +222,7 @@ fn synthetic_archive(dir: &Path, name: &str, json: &serde_json::Value, zstd: boo
     );
     add("python/licenses/LICENSE.cpython.txt", b"PSF license text");
     add("python/licenses/LICENSE.openssl-3.txt", b"Apache license text");
+    add("python/licenses/LICENSE.sqlite.txt", b"The author disclaims copyright");
     let stdlib = json["python_paths"]["stdlib"].as_str().unwrap();
     add(&format!("python/{stdlib}/os.py"), b"import sys\n");
     add(&format!("python/{stdlib}/json/__init__.py"), b"");
@@ -345,6 +363,128 @@ fn standalone_v8_windows_archive_gzip() {
     );
     assert!(run.stdout.contains("readline [default] shared"), "{}", run.stdout);
     assert!(run.stdout.contains("licenses: not annotated"), "{}", run.stdout);
+}
+
+#[test]
+fn distribution_licenses_of_standalone_archives_v7_and_v8() {
+    let p = Project::new();
+    for (version, windows, zstd) in [("7", false, true), ("8", true, false)] {
+        let name = format!("cpython-v{version}.tar.{}", if zstd { "zst" } else { "gz" });
+        let archive = synthetic_archive(p.path(), &name, &python_json(version, windows), zstd, &[]);
+        let archive = archive.to_str().unwrap();
+        let run = p.run(&["distribution", "licenses", archive, "--json"]).ok();
+        let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let row = |name: &str| {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name)
+                .unwrap_or_else(|| panic!("v{version}: no row for {name}:\n{rows:#}"))
+                .clone()
+        };
+        assert_eq!(row("_ssl")["license"], "Apache-2.0", "v{version}");
+        assert_eq!(row("_ssl")["libraries"], serde_json::json!(["ssl", "crypto"]));
+        assert_eq!(row("_sqlite3")["license"], "public domain", "v{version}");
+        assert_eq!(row("_tkinter")["license"], "MIT AND TCL AND X11", "v{version}");
+        assert_eq!(row("_dbm")["license"], "Sleepycat", "v{version}");
+        // System libraries only and no keys: CPython's own code.
+        assert_eq!(row("readline")["license"], "CPython's (no library annotated)");
+        // A bundled library and no keys: unknown, saying what to do.
+        let decimal = row("_decimal");
+        assert_eq!(decimal["license"], "unknown", "{decimal:#}");
+        let reason = decimal["unknown_reason"].as_str().unwrap();
+        assert!(reason.contains("mpdec") && reason.contains("clarification"), "{reason}");
+        assert!(
+            row("_ssl")["provenance"]
+                .as_str()
+                .unwrap()
+                .starts_with("PYTHON.json build_info.extensions._ssl[default]")
+        );
+        let text = p.run(&["distribution", "licenses", archive]).ok().stdout;
+        assert!(text.contains("  _tkinter: MIT AND TCL AND X11\n"), "{text}");
+    }
+}
+
+/// The audit and the `no-copyleft` filter on a python-build-standalone
+/// archive read its annotations alike: Sleepycat is copyleft, a bundled
+/// library without keys is unknown, several ids are all present — also for
+/// a Windows distribution audited on this Linux machine.
+#[test]
+fn audit_of_standalone_distributions_for_linux_and_windows() {
+    for windows in [false, true] {
+        audit_of_a_standalone_distribution(windows);
+    }
+}
+
+fn audit_of_a_standalone_distribution(windows: bool) {
+    let p = Project::new();
+    let json = python_json(if windows { "8" } else { "7" }, windows);
+    let archive = synthetic_archive(p.path(), "pbs.tar.zst", &json, true, &[]);
+    let config = |filter: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "demo", version = "1.0", license = "MIT")
+def make_exe():
+    dist = PythonDistribution(local_path = "{}")
+    policy = dist.make_python_packaging_policy()
+    policy.extension_module_filter = "{filter}"
+    return dist.to_python_executable("demo", packaging_policy = policy)
+register_target("exe", make_exe, default = True)
+resolve_targets()
+"#,
+            archive.display()
+        )
+    };
+    p.config(&config("all"));
+    let run = p.run(&["licenses", "--check", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let license = |id: &str| {
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["license"].clone())
+    };
+    let expression = |id: &str| license(id).and_then(|l| l["expression"].as_str().map(str::to_string));
+    assert_eq!(
+        expression("python:CPython").as_deref(),
+        Some("Python-2.0 AND CNRI-Python")
+    );
+    assert_eq!(
+        expression("stdlib-extension:_tkinter").as_deref(),
+        Some("MIT AND TCL AND X11")
+    );
+    assert_eq!(expression("stdlib-extension:_dbm").as_deref(), Some("Sleepycat"));
+    assert_eq!(license("stdlib-extension:_decimal").unwrap()["kind"], "unknown");
+    assert!(license("stdlib-extension:readline").is_none(), "CPython's own code");
+    // Sleepycat is copyleft and `_decimal` unknown: the default policy refuses both.
+    assert_eq!(run.code, 5, "windows: {windows}; {}", run.stderr);
+    let violations = report["verdict"]["violations"].to_string();
+    assert!(
+        violations.contains("_dbm") && violations.contains("_decimal"),
+        "{violations}"
+    );
+
+    // no-copyleft drops both; what remains passes.
+    p.config(&config("no-copyleft"));
+    let run = p.run(&["licenses", "--check", "--format", "json"]).ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let ids: Vec<&str> = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"stdlib-extension:_ssl") && ids.contains(&"stdlib-extension:_tkinter"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"stdlib-extension:_dbm") && !ids.contains(&"stdlib-extension:_decimal"),
+        "{ids:?}"
+    );
 }
 
 #[test]

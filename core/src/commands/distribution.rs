@@ -156,6 +156,10 @@ pub fn licenses(archive: Option<&Path>, host: bool, sha256: Option<&str>, global
             }
             _ => {
                 let (license, reason) = match &module.licenses {
+                    None if module.links_libraries() => {
+                        let license = crate::licensing::unannotated_links(module);
+                        (license.to_string(), unknown_reason(&license))
+                    }
                     None => ("CPython's (no library annotated)".to_string(), None),
                     Some(a) => {
                         let (license, _) = oxdist_licenses::pbs::annotated_license(&a.spdx_ids, a.public_domain);

@@ -59,11 +59,12 @@ impl ExecutableValue {
         dist: Arc<PythonDistribution>,
         policy: PackagingPolicy,
         config: serde_json::Value,
+        clarifications: &[oxdist_licenses::policy::Clarification],
     ) -> anyhow::Result<Self> {
         if name.is_empty() || name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
             anyhow::bail!("invalid executable name {name:?}: use a file name without '/'");
         }
-        let stdlib = distribution_items(&dist, &policy)?
+        let stdlib = distribution_items(&dist, &policy, clarifications)?
             .into_iter()
             .filter(|(_, add)| add.include)
             .collect();

@@ -97,7 +97,13 @@ pub(crate) fn license_globals(builder: &mut starlark::environment::GlobalsBuilde
             });
         }
         let state = ConfigState::get(eval)?;
-        state.settings.borrow_mut().clarifications.push(Clarification {
+        let mut settings = state.settings.borrow_mut();
+        if settings.executables_created {
+            anyhow::bail!(
+                "clarify_license({component:?}, …) comes after to_python_executable(), whose extension module filter has already judged the licenses; declare clarifications at the top of the configuration, before register_target()/resolve_targets()"
+            );
+        }
+        settings.clarifications.push(Clarification {
             component: component.to_string(),
             expression,
             reason: reason.trim().to_string(),

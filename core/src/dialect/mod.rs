@@ -186,6 +186,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             pip_installs: 0,
             license_policy: None,
             clarifications: Vec::new(),
+            executables_created: false,
         };
         module.set_extra_value(heap.alloc_complex_no_freeze(ConfigState::new(settings)));
 

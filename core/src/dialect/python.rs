@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use allocative::Allocative;
+use oxdist_licenses::policy::Clarification;
 use starlark::any::ProvidesStaticType;
 use starlark::environment::{GlobalsBuilder, Methods, MethodsBuilder};
 use starlark::eval::Evaluator;
@@ -445,6 +446,7 @@ pub(crate) fn resource_of(value: Value<'_>) -> Option<(ResourceItem, AddSettings
 pub(crate) fn distribution_items(
     dist: &PythonDistribution,
     policy: &PackagingPolicy,
+    clarifications: &[Clarification],
 ) -> anyhow::Result<Vec<(ResourceItem, AddSettings)>> {
     let resources = scan::scan_stdlib(&dist.stdlib_dir, &dist.suffixes)?
         .into_iter()
@@ -470,7 +472,7 @@ pub(crate) fn distribution_items(
     let mut items = items_for(resources, policy, true, &dist.stdlib_test_packages);
     for variants in dist.extension_modules.values() {
         if let Some(module) = variants.first() {
-            let include = policy.keeps_extension(module);
+            let include = policy.keeps_extension(module, clarifications);
             items.push((
                 ResourceItem::Distribution(module.clone()),
                 AddSettings::from_policy(policy, include),
@@ -631,7 +633,7 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     fn python_resources<'v>(this: &DistributionValue, heap: Heap<'v>) -> anyhow::Result<Vec<Value<'v>>> {
         Ok(alloc_items(
             heap,
-            distribution_items(&this.0, &PackagingPolicy::default())?,
+            distribution_items(&this.0, &PackagingPolicy::default(), &[])?,
         ))
     }
 
@@ -696,6 +698,7 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
         #[starlark(require = pos)] name: &str,
         #[starlark(default = NoneOr::None)] packaging_policy: NoneOr<&PolicyValue>,
         #[starlark(default = NoneOr::None)] config: NoneOr<&InterpreterConfigValue>,
+        eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<ExecutableValue> {
         let policy = packaging_policy
             .into_option()
@@ -710,6 +713,14 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
                 "PythonInterpreterConfig: oxidized_importer = False needs filesystem_importer = True and sys_paths, or nothing (not even the standard library) can be imported"
             );
         }
-        ExecutableValue::new(name, this.0.clone(), policy, config)
+        // The extension module filter reads the license clarifications, so
+        // they must all be declared by now (`clarify_license` checks).
+        let clarifications = {
+            let state = ConfigState::get(eval)?;
+            let mut settings = state.settings.borrow_mut();
+            settings.executables_created = true;
+            settings.clarifications.clone()
+        };
+        ExecutableValue::new(name, this.0.clone(), policy, config, &clarifications)
     }
 }

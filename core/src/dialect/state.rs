@@ -76,6 +76,9 @@ pub(crate) struct Settings {
     /// `clarify_license` calls, in order.
     #[allocative(skip)]
     pub clarifications: Vec<oxdist_licenses::policy::Clarification>,
+    /// Set by the first `to_python_executable`, whose extension module
+    /// filter has read the clarifications: later ones would come too late.
+    pub executables_created: bool,
 }
 
 impl Settings {

@@ -76,18 +76,36 @@ struct LauncherInputs {
     key: String,
 }
 
-fn inputs(dist: &PythonDistribution) -> Result<LauncherInputs, LauncherError> {
+/// What the launcher project is written for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// Compiling it: the distribution must run here and have libpython.
+    Build,
+    /// `cargo metadata` only (the license audit): the crate graph does not
+    /// depend on the distribution's files, so any distribution will do,
+    /// including one for another platform or without an interpreter.
+    Metadata,
+}
+
+fn inputs(dist: &PythonDistribution, purpose: Purpose) -> Result<LauncherInputs, LauncherError> {
     if !SUPPORTED_PYTHONS.contains(&dist.major_minor.as_str()) {
         return Err(LauncherError::UnsupportedPython(dist.major_minor.clone()));
     }
-    if dist.target_triple != crate::HOST_TRIPLE {
-        return Err(LauncherError::CrossTarget {
-            target: dist.target_triple.clone(),
-            host: crate::HOST_TRIPLE.to_string(),
-        });
-    }
-    let libpython = dist.require_static_libpython()?.clone();
-    let python_exe = dist.require_interpreter()?.clone();
+    let (libpython, python_exe) = match purpose {
+        Purpose::Build => {
+            if dist.target_triple != crate::HOST_TRIPLE {
+                return Err(LauncherError::CrossTarget {
+                    target: dist.target_triple.clone(),
+                    host: crate::HOST_TRIPLE.to_string(),
+                });
+            }
+            (
+                dist.require_static_libpython()?.clone(),
+                dist.require_interpreter()?.clone(),
+            )
+        }
+        Purpose::Metadata => (PathBuf::new(), PathBuf::new()),
+    };
     let mut libraries: Vec<String> = BASE_LIBRARIES.iter().map(|s| s.to_string()).collect();
     for link in &dist.libpython.links {
         if !libraries.contains(&link.name) {
@@ -131,16 +149,18 @@ fn inputs(dist: &PythonDistribution) -> Result<LauncherInputs, LauncherError> {
             hasher.update(part);
         }
     }
-    let meta = fs::metadata(&libpython).map_err(|source| LauncherError::Read {
-        path: libpython.clone(),
-        source,
-    })?;
-    hasher.update(meta.len().to_le_bytes());
-    if let Ok(modified) = meta
-        .modified()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).map_err(io::Error::other))
-    {
-        hasher.update(modified.as_secs().to_le_bytes());
+    if purpose == Purpose::Build {
+        let meta = fs::metadata(&libpython).map_err(|source| LauncherError::Read {
+            path: libpython.clone(),
+            source,
+        })?;
+        hasher.update(meta.len().to_le_bytes());
+        if let Ok(modified) = meta
+            .modified()
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).map_err(io::Error::other))
+        {
+            hasher.update(modified.as_secs().to_le_bytes());
+        }
     }
     let key = hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     Ok(LauncherInputs { files, key })
@@ -168,10 +188,11 @@ fn write_project(inputs: &LauncherInputs, project: &Path) -> Result<(), Launcher
     Ok(())
 }
 
-/// The `Cargo.toml` of `dist`'s launcher project, written when missing,
-/// without building it: what the license audit runs `cargo metadata` on.
+/// The `Cargo.toml` of a launcher project for `dist`'s Python version,
+/// written when missing, never built: what the license audit runs `cargo
+/// metadata` on. Works for any distribution, even one for another platform.
 pub fn launcher_project(dist: &PythonDistribution, cache: &Path) -> Result<PathBuf, LauncherError> {
-    let inputs = inputs(dist)?;
+    let inputs = inputs(dist, Purpose::Metadata)?;
     let project = cache.join("launchers").join(format!("src-{}", inputs.key));
     let manifest = project.join("Cargo.toml");
     if !manifest.is_file() || !project.join(EMBED_DIR).join("Cargo.toml").is_file() {
@@ -182,7 +203,7 @@ pub fn launcher_project(dist: &PythonDistribution, cache: &Path) -> Result<PathB
 
 /// The cached launcher for `dist`, building it first when missing.
 pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launcher, LauncherError> {
-    let inputs = inputs(dist)?;
+    let inputs = inputs(dist, Purpose::Build)?;
     let root = cache.join("launchers");
     let binary = root.join(&inputs.key).join("oxdist-launcher");
     if binary.is_file() {

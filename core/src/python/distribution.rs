@@ -55,6 +55,14 @@ pub struct LinkLibrary {
     /// Shared library shipped by the distribution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_dynamic: Option<PathBuf>,
+    /// The host package that installs the library (a host distribution's
+    /// modules; `libbz2-1.0`), the name `clarify_license` uses for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// The library's own license, when known per library (a host
+    /// distribution's modules; PBS annotates whole modules only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<LicenseAnnotation>,
 }
 
 /// License facts the distribution recorded for an extension module's linked
@@ -67,6 +75,29 @@ pub struct LicenseAnnotation {
     /// License texts shipped with the distribution.
     pub license_paths: Vec<PathBuf>,
     pub public_domain: bool,
+}
+
+impl LicenseAnnotation {
+    /// What the license auditor found, as an annotation; unknown is `None`.
+    pub fn from_license(license: oxdist_licenses::License) -> Option<Self> {
+        use oxdist_licenses::License;
+        match license {
+            License::Expression { expression } => Some(Self {
+                spdx_ids: expression
+                    .requirements()
+                    .map(oxdist_licenses::expression::license_name)
+                    .collect(),
+                license_paths: Vec::new(),
+                public_domain: false,
+            }),
+            License::PublicDomain => Some(Self {
+                spdx_ids: Vec::new(),
+                license_paths: Vec::new(),
+                public_domain: true,
+            }),
+            License::Unknown { .. } => None,
+        }
+    }
 }
 
 /// How an extension module variant is provided.

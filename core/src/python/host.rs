@@ -127,8 +127,6 @@ pub fn read_host(python: &Path, wanted_version: Option<&str>) -> Result<PythonDi
 /// library with no license: both filters then leave it out, because unknown
 /// is not assumed to be harmless.
 fn annotate_linked_libraries(dist: &mut PythonDistribution) {
-    use oxdist_licenses::License;
-
     let mut host = oxdist_licenses::debian::HostLibraries::new();
     for module in dist.extension_modules.values_mut().flatten() {
         let ExtensionKind::SharedLibrary { path } = &module.kind else {
@@ -141,36 +139,33 @@ fn annotate_linked_libraries(dist: &mut PythonDistribution) {
                 framework: false,
                 path_static: None,
                 path_dynamic: None,
+                package: None,
+                license: None,
             }];
             continue;
         };
         module.links = found
             .libraries
             .iter()
-            .map(|library| LinkLibrary {
-                name: library_name(&library.soname),
-                system: library.platform,
-                framework: false,
-                path_static: None,
-                path_dynamic: None,
+            .map(|library| {
+                // A library's own license, so that clarifying one library
+                // can relicense the modules linking it (see `python::policy`).
+                let package = library.package.as_deref().filter(|_| !library.platform);
+                let license = package
+                    .and_then(|p| host.package_component(p).ok())
+                    .and_then(|component| LicenseAnnotation::from_license(component.license));
+                LinkLibrary {
+                    name: library_name(&library.soname),
+                    system: library.platform,
+                    framework: false,
+                    path_static: None,
+                    path_dynamic: None,
+                    package: package.map(|p| p.split(':').next().unwrap_or(p).to_string()),
+                    license,
+                }
             })
             .collect();
-        module.licenses = match found.license {
-            Some(License::Expression { expression }) => Some(LicenseAnnotation {
-                spdx_ids: expression
-                    .requirements()
-                    .map(oxdist_licenses::expression::license_name)
-                    .collect(),
-                license_paths: Vec::new(),
-                public_domain: false,
-            }),
-            Some(License::PublicDomain) => Some(LicenseAnnotation {
-                spdx_ids: Vec::new(),
-                license_paths: Vec::new(),
-                public_domain: true,
-            }),
-            Some(License::Unknown { .. }) | None => None,
-        };
+        module.licenses = found.license.and_then(LicenseAnnotation::from_license);
     }
 }
 
@@ -298,6 +293,8 @@ fn libpython_from_probe(probe: &Probe, major_minor: &str) -> LibPython {
                     framework: false,
                     path_static: None,
                     path_dynamic: None,
+                    package: None,
+                    license: None,
                 });
             }
         }

@@ -423,6 +423,8 @@ fn model_from_json(
         framework: l.framework.unwrap_or(false),
         path_static: l.path_static.as_deref().map(path),
         path_dynamic: l.path_dynamic.as_deref().map(path),
+        package: None,
+        license: None,
     };
     let mut extension_modules = BTreeMap::new();
     for (name, variants) in &json.build_info.extensions {

@@ -10,7 +10,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::distribution::{ExtensionModule, PythonDistribution};
+use oxdist_licenses::policy::Clarification;
+use oxdist_licenses::{ComponentKind, License};
+
+use super::distribution::{ExtensionModule, LicenseAnnotation, LinkLibrary, PythonDistribution};
 use super::resources::PythonResource;
 
 /// Why a policy setting was refused.
@@ -140,16 +143,22 @@ impl Default for PackagingPolicy {
 impl PackagingPolicy {
     /// The extension modules this policy keeps, one variant each (the first
     /// variant the distribution lists), in name order.
-    pub fn select_extension_modules<'a>(&self, dist: &'a PythonDistribution) -> Vec<&'a ExtensionModule> {
+    pub fn select_extension_modules<'a>(
+        &self,
+        dist: &'a PythonDistribution,
+        clarifications: &[Clarification],
+    ) -> Vec<&'a ExtensionModule> {
         dist.extension_modules
             .values()
             .filter_map(|variants| variants.first())
-            .filter(|module| self.keeps_extension(module))
+            .filter(|module| self.keeps_extension(module, clarifications))
             .collect()
     }
 
-    /// Whether the extension module filter (and `include_test`) keeps `module`.
-    pub fn keeps_extension(&self, module: &ExtensionModule) -> bool {
+    /// Whether the extension module filter (and `include_test`) keeps
+    /// `module`, judging its licenses as the configuration clarified them
+    /// (see [`clarified_licenses`]).
+    pub fn keeps_extension(&self, module: &ExtensionModule, clarifications: &[Clarification]) -> bool {
         if !self.include_test && is_test_extension(&module.name) {
             return false;
         }
@@ -161,7 +170,7 @@ impl PackagingPolicy {
                 if !module.links_libraries() {
                     return true;
                 }
-                match &module.licenses {
+                match clarified_licenses(module, clarifications) {
                     None => false,
                     Some(annotation) => !annotation.spdx_ids.iter().any(|id| is_copyleft(id)),
                 }
@@ -194,6 +203,61 @@ impl PackagingPolicy {
             PythonResource::PathExtension(_) => false,
         }
     }
+}
+
+/// The licenses of what `module` links, after the configuration's
+/// clarifications, judged as the license audit judges them: a module
+/// clarified itself (`_bz2`, `stdlib-extension:_bz2`) has that expression; a
+/// module linking a clarified library (`libbz2-1.0`, `library:libbz2-1.0`)
+/// is licensed as all of its libraries together, each clarified or as
+/// recorded, and is unknown (`None`) if any of them is; anything else keeps
+/// what the distribution recorded.
+///
+/// This is what lets `clarify_license` keep a module that `no-copyleft`
+/// would drop because a host package's copyright file is not
+/// machine-readable (Debian 12's libbz2 says `BSD-variant`).
+pub fn clarified_licenses(module: &ExtensionModule, clarifications: &[Clarification]) -> Option<LicenseAnnotation> {
+    let names = |key: &str, kind: ComponentKind, name: &str| {
+        let key = key.trim();
+        key == name
+            || key
+                .strip_prefix(kind.id_prefix())
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|rest| rest == name)
+    };
+    let as_annotation = |c: &Clarification| LicenseAnnotation::from_license(License::expression(c.expression.clone()));
+    if let Some(own) = clarifications
+        .iter()
+        .find(|c| names(&c.component, ComponentKind::StdlibExtension, &module.name))
+    {
+        return as_annotation(own);
+    }
+    let clarification_of = |link: &LinkLibrary| {
+        let package = link.package.as_deref()?;
+        clarifications
+            .iter()
+            .find(|c| names(&c.component, ComponentKind::Library, package))
+    };
+    if !module.links.iter().any(|link| clarification_of(link).is_some()) {
+        return module.licenses.clone();
+    }
+    let mut spdx_ids: Vec<String> = Vec::new();
+    for link in module.links.iter().filter(|link| !link.system && !link.framework) {
+        let license = match clarification_of(link) {
+            Some(clarification) => as_annotation(clarification),
+            None => link.license.clone(),
+        }?;
+        for id in license.spdx_ids {
+            if !spdx_ids.contains(&id) {
+                spdx_ids.push(id);
+            }
+        }
+    }
+    Some(LicenseAnnotation {
+        public_domain: spdx_ids.is_empty(),
+        spdx_ids,
+        license_paths: Vec::new(),
+    })
 }
 
 /// Whether an SPDX license identifier is copyleft, weak or strong, by the
