@@ -26,9 +26,21 @@ oracles=(
   "debsig-verify:debsig-verify"
   "ar:binutils"
   "systemctl:systemd"
+  # msi writer tests: msitools reads tables, streams and summary information and
+  # extracts files; cabextract and gcab read the cabinets; file names the code
+  # page (they also sign with osslsigncode and openssl, listed below)
+  "msiinfo:msitools"
+  "msiextract:msitools"
+  "msidump:msitools"
+  "cabextract:cabextract"
+  "gcab:gcab"
+  "file:file"
   # analyze tests: LLVM's COFF and Mach-O readers as the PE and Mach-O oracle
   "llvm-readobj:llvm"
   "llvm-objdump:llvm"
+  # authenticode tests: osslsigncode verifies signatures, openssl makes a throwaway CA and PFX
+  "osslsigncode:osslsigncode"
+  "openssl:openssl"
 )
 
 missing=()

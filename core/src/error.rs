@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use oxdist_installers::deb::DebError;
+use oxdist_installers::msi::MsiError;
 use oxdist_installers::output::OutputError;
 use oxdist_installers::rpm::RpmError;
 use oxdist_installers::{ArchiveError, ManifestError};
@@ -76,6 +77,11 @@ pub enum Error {
     #[error(transparent)]
     Rpm(#[from] oxdist_installers::rpm::RpmError),
     #[error(transparent)]
+    Msi(#[from] oxdist_installers::msi::MsiError),
+    /// Target settings that contradict each other (found when packaging).
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
     SigningKey(#[from] crate::commands::signing_key::KeyError),
     #[error(transparent)]
     Analyze(#[from] oxdist_analyze::AnalyzeError),
@@ -94,9 +100,9 @@ pub enum Error {
     LicensePolicy { target: String, table: String },
 }
 
-/// deb/rpm failures: writing problems are build failures; everything else
+/// deb/rpm/msi failures: writing problems are build failures; everything else
 /// (metadata, relationships, paths, versions) is the configuration's.
-fn linux_exit_code(build_failure: bool) -> i32 {
+fn installer_exit_code(build_failure: bool) -> i32 {
     if build_failure { exit::BUILD } else { exit::CONFIG }
 }
 
@@ -111,6 +117,7 @@ impl Error {
             | Error::NotAManifest { .. }
             | Error::EmptyManifest(_)
             | Error::NoMetadata(_)
+            | Error::Settings(_)
             | Error::AlreadyExists(_) => exit::CONFIG,
             Error::Archive(ArchiveError::ZipTimestamp(_)) => exit::USAGE,
             Error::Archive(ArchiveError::Manifest(_)) | Error::Manifest(_) => exit::CONFIG,
@@ -119,17 +126,21 @@ impl Error {
             Error::Host(_) | Error::Standalone(_) | Error::Scan(_) | Error::Wheel(_) => exit::INPUT,
             Error::Executable(e) => e.exit_code(),
             Error::NothingToRun { .. } => exit::CONFIG,
-            Error::Deb(e) => linux_exit_code(matches!(
+            Error::Deb(e) => installer_exit_code(matches!(
                 e,
                 DebError::Io { .. } | DebError::Output(_) | DebError::Sign { .. } | DebError::TooLarge { .. }
             )),
-            Error::Rpm(e) => linux_exit_code(matches!(
+            Error::Rpm(e) => installer_exit_code(matches!(
                 e,
                 RpmError::Write { .. }
                     | RpmError::Output(_)
                     | RpmError::Build { .. }
                     | RpmError::Sign { .. }
                     | RpmError::Entry { .. }
+            )),
+            Error::Msi(e) => installer_exit_code(matches!(
+                e,
+                MsiError::Io { .. } | MsiError::Output(_) | MsiError::Database { .. }
             )),
             // The key was named on the command line or in the environment.
             Error::SigningKey(_) => exit::INPUT,

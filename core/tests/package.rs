@@ -272,3 +272,102 @@ fn bundled_example_packages() {
     );
     assert_eq!(greeting, "Hello, CI!\n");
 }
+
+/// `--format msi` from this Linux host: a Windows target's manifest
+/// (with the license notices) in a per-machine MSI, read back with msitools.
+#[test]
+fn msi_of_a_windows_target() {
+    let p = Project::new();
+    p.file("payload/app.exe", "MZ not really a program");
+    p.file("payload/data/readme.txt", "hello");
+    p.config(
+        r#"
+set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org",
+    homepage = "https://example.org/", target_triple = "x86_64-pc-windows-msvc")
+register_target("files", lambda: glob(["payload/**/*"], strip_prefix = "payload/"), default = True)
+resolve_targets()
+"#,
+    );
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    p.run_with_env(&["package", "--format", "msi"], &env).ok();
+    let msi = p.path().join("dist/greeter-1.2.3-x86_64-pc-windows-msvc.msi");
+    let first = std::fs::read(&msi).unwrap();
+    let property = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Property"], "msitools");
+    for needle in [
+        "ProductName\tgreeter",
+        "ProductVersion\t1.2.3",
+        "Manufacturer\tExample Org",
+        "ALLUSERS\t1",
+    ] {
+        assert!(property.contains(needle), "{needle}:\n{property}");
+    }
+    let suminfo = common::tool("msiinfo", &["suminfo", msi.to_str().unwrap()], "msitools");
+    assert!(suminfo.contains("x64;1033"), "{suminfo}");
+    let out = p.path().join("extracted");
+    common::tool(
+        "msiextract",
+        &["-C", out.to_str().unwrap(), msi.to_str().unwrap()],
+        "msitools",
+    );
+    let listing = common::tool("find", &[out.to_str().unwrap(), "-type", "f"], "findutils");
+    for file in ["app.exe", "data/readme.txt"] {
+        assert!(listing.contains(&format!("/greeter/{file}\n")), "{file}:\n{listing}");
+    }
+    // Recorded in SHA256SUMS; the same inputs give the same bytes.
+    let sums = std::fs::read_to_string(p.path().join("dist/SHA256SUMS")).unwrap();
+    assert!(sums.contains("greeter-1.2.3-x86_64-pc-windows-msvc.msi"), "{sums}");
+    p.run_with_env(&["package", "--format", "msi"], &env).ok();
+    assert!(std::fs::read(&msi).unwrap() == first, "the MSI differs between builds");
+}
+
+/// `WiXMSIBuilder` (PyOxidizer's name): a per-user MSI with its own id,
+/// name, version, manufacturer and file name; bad settings are refused.
+#[test]
+fn wix_msi_builder_settings() {
+    let p = Project::new();
+    p.file("payload/app.exe", "MZ not really a program");
+    let config = |extra: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "greeter", version = "1.0", vendor = "Ignored", target_triple = "x86_64-pc-windows-msvc")
+def make_msi():
+    files = glob(["payload/**/*"], strip_prefix = "payload/")
+    msi = WiXMSIBuilder("org.example.greeter", "Greeter App", "2.5.1", "Example Org"{extra})
+    msi.add_program_files_manifest(files)
+    msi.scope = "per-user"
+    msi.help_url = "https://example.org/help"
+    msi.msi_filename = "greeter-setup.msi"
+    print("msi %s %s %s" % (msi.scope, msi.product_version, msi.msi_filename))
+    return msi
+register_target("msi", make_msi, default = True)
+resolve_targets()
+"#
+        )
+    };
+    p.config(&config(""));
+    let run = p.run(&["package", "--format", "msi"]).ok();
+    assert!(
+        run.stderr.contains("msi per-user 2.5.1 greeter-setup.msi"),
+        "{}",
+        run.stderr
+    );
+    let msi = p.path().join("dist/greeter-setup.msi");
+    let property = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Property"], "msitools");
+    for needle in [
+        "ProductName\tGreeter App",
+        "ProductVersion\t2.5.1",
+        "Manufacturer\tExample Org",
+        "ALLUSERS\t2",
+        "MSIINSTALLPERUSER\t1",
+        "ARPHELPLINK\thttps://example.org/help",
+    ] {
+        assert!(property.contains(needle), "{needle}:\n{property}");
+    }
+    // arch must agree with the target triple; unknown scopes are refused at their line.
+    p.config(&config(", arch = \"arm64\""));
+    p.run(&["package", "--format", "msi"])
+        .fails_with(3, &["arch = \"arm64\"", "x86_64-pc-windows-msvc"]);
+    p.config(&config("").replace("\"per-user\"", "\"everyone\""));
+    p.run(&["package", "--format", "msi"])
+        .fails_with(3, &["expected \"per-user\" or \"per-machine\"", "oxdist.star:7"]);
+}

@@ -8,6 +8,7 @@
 //!
 //! Modules:
 //! - [`manifest`]: the validated install tree (relative paths, files, symlinks).
+//! - [`msi`]: `.msi` packages (Windows Installer), written on any host.
 //! - [`metadata`]: name, version and the other facts every format shares.
 //! - [`archive`]: `tar.gz`, `tar.xz`, `tar.zst` and `zip` writers.
 //! - [`deb`]: `.deb` packages (signed or not).
@@ -20,6 +21,7 @@ pub mod deb;
 pub mod linux;
 pub mod manifest;
 pub mod metadata;
+pub mod msi;
 pub mod output;
 pub mod rpm;
 

@@ -11,7 +11,10 @@
 //! Modules:
 //! - [`openpgp`]: OpenPGP secret keys and detached signatures (deb, rpm,
 //!   checksum files).
+//! - [`authenticode`]: Authenticode signatures of Windows PE files (EXE, DLL,
+//!   `.pyd`), RSA keys from PEM or PKCS#12, with split signing for HSMs.
 //!
-//! Authenticode (Windows) and Apple code signing will be modules beside it.
+//! Apple code signing will be a module beside them.
 
+pub mod authenticode;
 pub mod openpgp;

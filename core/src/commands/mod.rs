@@ -61,6 +61,7 @@ pub(crate) fn output_manifest(
         TargetOutput::LinuxPackage(package) => {
             return output_manifest(&package.contents_output(), build_path, reporter);
         }
+        TargetOutput::Msi(msi) => return Ok(Some(msi.contents.clone())),
         TargetOutput::None | TargetOutput::Other(_) => return Ok(None),
         TargetOutput::Executable(spec) => (spec, false),
         TargetOutput::EmbeddedResources(spec) => (spec, true),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use oxdist_installers::archive::{ArchiveOptions, write_archive};
 use oxdist_installers::deb::{DebOptions, deb_file_name, write_deb};
 use oxdist_installers::linux::LinuxPackageSpec;
+use oxdist_installers::msi::{MsiArch, MsiOptions, MsiSpec, msi_arch, msi_file_name, write_msi};
 use oxdist_installers::output::{sha256_file, update_sha256sums};
 use oxdist_installers::rpm::{RpmOptions, rpm_file_name, write_rpm};
 use oxdist_installers::{ArchiveFormat, FileManifest, PackageMetadata, Timestamp};
@@ -26,10 +27,10 @@ use crate::error::Error;
 use crate::report::{Artifact, Reporter, Summary, human_size};
 
 /// Installer formats that are planned but not written yet.
-const PLANNED_FORMATS: [&str; 3] = ["msi", "dmg", "app"];
+const PLANNED_FORMATS: [&str; 2] = ["dmg", "app"];
 
 /// Every format `--format` accepts, for messages.
-const SUPPORTED: &str = "tar.gz, tar.xz, tar.zst, zip, deb, rpm";
+const SUPPORTED: &str = "tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi";
 
 /// A format `--format` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +38,7 @@ pub enum PackageFormat {
     Archive(ArchiveFormat),
     Deb,
     Rpm,
+    Msi,
 }
 
 impl fmt::Display for PackageFormat {
@@ -45,6 +47,7 @@ impl fmt::Display for PackageFormat {
             PackageFormat::Archive(format) => format.fmt(f),
             PackageFormat::Deb => f.write_str("deb"),
             PackageFormat::Rpm => f.write_str("rpm"),
+            PackageFormat::Msi => f.write_str("msi"),
         }
     }
 }
@@ -66,6 +69,7 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
             match value {
                 "deb" => PackageFormat::Deb,
                 "rpm" => PackageFormat::Rpm,
+                "msi" => PackageFormat::Msi,
                 _ => PackageFormat::Archive(value.parse().map_err(|e: oxdist_installers::ArchiveError| {
                     Error::Usage(format!("{e}; supported: {SUPPORTED}"))
                 })?),
@@ -167,6 +171,7 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
             PackageFormat::Archive(format) => (format!("{stem}.{}", format.extension()), "archive"),
             PackageFormat::Deb => (deb_file_name(metadata)?, "deb"),
             PackageFormat::Rpm => (rpm_file_name(metadata)?, "rpm"),
+            PackageFormat::Msi => (msi_file_name_of(output, metadata)?, "msi"),
         };
         let dest = out_dir.join(&file_name);
         match format {
@@ -197,6 +202,14 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                 }
                 write_rpm(metadata, &spec, manifest, &options, &dest)?;
             }
+            PackageFormat::Msi => {
+                let options = MsiOptions {
+                    timestamp: mtime,
+                    ..MsiOptions::default()
+                };
+                let (metadata, spec) = msi_settings(output, metadata)?;
+                write_msi(&metadata, &spec, manifest, &options, &dest)?;
+            }
         }
         let sha256 = sha256_file(&dest).map_err(|source| Error::Io {
             path: dest.clone(),
@@ -208,7 +221,7 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                 source,
             })?
             .len();
-        let signed = if kind != "archive" && key.is_some() {
+        let signed = if (kind == "deb" || kind == "rpm") && key.is_some() {
             ", signed"
         } else {
             ""
@@ -252,6 +265,52 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         },
     );
     Ok(())
+}
+
+/// The metadata and settings an MSI is written with: the target's
+/// `WiXMSIBuilder` (its `product_version` replaces the metadata's version,
+/// its `arch` must agree with the target triple), else the defaults: per
+/// machine, every GUID derived from the package name, the manufacturer from
+/// `vendor`, else the maintainer's name.
+fn msi_settings(output: &TargetOutput, metadata: &PackageMetadata) -> Result<(PackageMetadata, MsiSpec), Error> {
+    let TargetOutput::Msi(msi) = output else {
+        let mut spec = MsiSpec::new(metadata.name.clone());
+        spec.manufacturer = metadata.vendor.clone().or_else(|| {
+            metadata
+                .maintainer
+                .as_deref()
+                .map(|m| m.split('<').next().unwrap_or(m).trim().to_string())
+                .filter(|m| !m.is_empty())
+        });
+        return Ok((metadata.clone(), spec));
+    };
+    let mut metadata = metadata.clone();
+    metadata.version = msi.product_version.clone();
+    if let Some(arch) = &msi.arch {
+        let triple_arch = match msi_arch(&metadata.target_triple)? {
+            MsiArch::X64 => "x64",
+            MsiArch::X86 => "x86",
+            MsiArch::Arm64 => "arm64",
+        };
+        if arch != triple_arch {
+            return Err(Error::Settings(format!(
+                "WiXMSIBuilder(arch = {arch:?}) disagrees with the target triple {} ({triple_arch}); drop arch or change target_triple in set_package_metadata",
+                metadata.target_triple
+            )));
+        }
+    }
+    Ok((metadata, msi.spec.clone()))
+}
+
+/// The MSI's file name: `msi_filename`, else `NAME-VERSION-TRIPLE.msi`.
+fn msi_file_name_of(output: &TargetOutput, metadata: &PackageMetadata) -> Result<String, Error> {
+    if let TargetOutput::Msi(msi) = output
+        && let Some(name) = &msi.file_name
+    {
+        return Ok(name.clone());
+    }
+    let (metadata, _) = msi_settings(output, metadata)?;
+    Ok(msi_file_name(&metadata)?)
 }
 
 /// Where the notices go in every artifact: the top of the install tree.

@@ -188,7 +188,6 @@ pub const NOT_SUPPORTED_YET: &[&str] = &[
     "SnapcraftBuilder",
     "WiXBundleBuilder",
     "WiXInstaller",
-    "WiXMSIBuilder",
 ];
 
 /// A callable placeholder for a name in [`NOT_SUPPORTED_YET`].

@@ -15,6 +15,7 @@ mod globals;
 mod interpreter_config;
 mod licenses;
 pub mod linux_package;
+pub mod msi;
 mod python;
 mod state;
 
@@ -111,6 +112,8 @@ pub enum TargetOutput {
     EmbeddedResources(crate::embedding::executable::ExecutableSpec),
     /// A `LinuxPackageBuilder`: contents and deb/rpm settings.
     LinuxPackage(Box<linux_package::LinuxPackageTarget>),
+    /// A `WiXMSIBuilder`: the installation folder's contents and MSI settings.
+    Msi(Box<msi::MsiTarget>),
     /// The function returned `None`: nothing to build.
     None,
     /// A value with no build action yet; the string is its Starlark type.
@@ -143,6 +146,7 @@ fn globals() -> starlark::environment::Globals {
         .with(file_manifest::file_manifest_globals)
         .with(python::python_globals)
         .with(linux_package::linux_package_globals)
+        .with(msi::msi_globals)
         .with(licenses::license_globals)
         .with(globals::not_supported_globals)
         .build()
@@ -258,6 +262,8 @@ fn executables_of(value: Value<'_>) -> Vec<crate::embedding::executable::Executa
         vec![spec]
     } else if let Some(package) = linux_package::linux_package_of(value) {
         package.executables
+    } else if let Some(msi) = msi::msi_of(value) {
+        msi.executables
     } else {
         Vec::new()
     }
@@ -272,6 +278,8 @@ fn to_output(value: Value<'_>) -> TargetOutput {
         TargetOutput::Executable(spec)
     } else if let Some(package) = linux_package::linux_package_of(value) {
         TargetOutput::LinuxPackage(Box::new(package))
+    } else if let Some(msi) = msi::msi_of(value) {
+        TargetOutput::Msi(Box::new(msi))
     } else if let Some(spec) = executable::embedded_resources_of(value) {
         TargetOutput::EmbeddedResources(spec)
     } else {

@@ -1,0 +1,292 @@
+//! The standard tables this writer fills, with the column types, keys and
+//! `_Validation` categories of the Windows Installer schema (the `msi` crate
+//! writes a `_Validation` row for every column from these definitions).
+//! Key columns come first in every table: rows are stored sorted by all
+//! columns in order (string columns by string-pool id), which is the
+//! primary-key order msiexec checks when it opens a database.
+
+use msi::{Category, Column};
+
+/// A table's name and columns.
+pub struct TableDef {
+    pub name: &'static str,
+    pub columns: fn() -> Vec<Column>,
+}
+
+fn id(name: &str) -> msi::ColumnBuilder {
+    Column::build(name).category(Category::Identifier)
+}
+
+fn sequence_columns() -> Vec<Column> {
+    vec![
+        id("Action").primary_key().string(72),
+        Column::build("Condition")
+            .nullable()
+            .category(Category::Condition)
+            .string(255),
+        Column::build("Sequence").nullable().range(-4, 32767).int16(),
+    ]
+}
+
+/// Every table, in the order they are created.
+pub const TABLES: &[TableDef] = &[
+    TableDef {
+        name: "Property",
+        columns: || {
+            vec![
+                id("Property").primary_key().string(72),
+                Column::build("Value").localizable().category(Category::Text).string(0),
+            ]
+        },
+    },
+    TableDef {
+        name: "Directory",
+        columns: || {
+            vec![
+                id("Directory").primary_key().string(72),
+                id("Directory_Parent").nullable().foreign_key("Directory", 1).string(72),
+                Column::build("DefaultDir")
+                    .localizable()
+                    .category(Category::DefaultDir)
+                    .string(255),
+            ]
+        },
+    },
+    TableDef {
+        name: "Component",
+        columns: || {
+            vec![
+                id("Component").primary_key().string(72),
+                Column::build("ComponentId")
+                    .nullable()
+                    .category(Category::Guid)
+                    .string(38),
+                id("Directory_").foreign_key("Directory", 1).string(72),
+                Column::build("Attributes").int16(),
+                Column::build("Condition")
+                    .nullable()
+                    .category(Category::Condition)
+                    .string(255),
+                id("KeyPath").nullable().string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "Feature",
+        columns: || {
+            vec![
+                id("Feature").primary_key().string(38),
+                id("Feature_Parent").nullable().foreign_key("Feature", 1).string(38),
+                Column::build("Title")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(64),
+                Column::build("Description")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(255),
+                Column::build("Display").nullable().range(0, 32767).int16(),
+                Column::build("Level").range(0, 32767).int16(),
+                Column::build("Directory_")
+                    .nullable()
+                    .category(Category::UpperCase)
+                    .foreign_key("Directory", 1)
+                    .string(72),
+                Column::build("Attributes").int16(),
+            ]
+        },
+    },
+    TableDef {
+        name: "FeatureComponents",
+        columns: || {
+            vec![
+                id("Feature_").primary_key().foreign_key("Feature", 1).string(38),
+                id("Component_").primary_key().foreign_key("Component", 1).string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "File",
+        columns: || {
+            vec![
+                id("File").primary_key().string(72),
+                id("Component_").foreign_key("Component", 1).string(72),
+                Column::build("FileName")
+                    .localizable()
+                    .category(Category::Filename)
+                    .string(255),
+                Column::build("FileSize").range(0, i32::MAX).int32(),
+                Column::build("Version")
+                    .nullable()
+                    .category(Category::Version)
+                    .string(72),
+                Column::build("Language")
+                    .nullable()
+                    .category(Category::Language)
+                    .string(20),
+                Column::build("Attributes").nullable().range(0, 32767).int16(),
+                Column::build("Sequence").range(1, i32::MAX).int32(),
+            ]
+        },
+    },
+    TableDef {
+        name: "Media",
+        columns: || {
+            vec![
+                Column::build("DiskId").primary_key().range(1, 32767).int16(),
+                Column::build("LastSequence").range(0, i32::MAX).int32(),
+                Column::build("DiskPrompt")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(64),
+                Column::build("Cabinet")
+                    .nullable()
+                    .category(Category::Cabinet)
+                    .string(255),
+                Column::build("VolumeLabel")
+                    .nullable()
+                    .category(Category::Text)
+                    .string(32),
+                Column::build("Source")
+                    .nullable()
+                    .category(Category::Property)
+                    .string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "Upgrade",
+        columns: || {
+            vec![
+                Column::build("UpgradeCode")
+                    .primary_key()
+                    .category(Category::Guid)
+                    .string(38),
+                Column::build("VersionMin")
+                    .primary_key()
+                    .nullable()
+                    .category(Category::Text)
+                    .string(20),
+                Column::build("VersionMax")
+                    .primary_key()
+                    .nullable()
+                    .category(Category::Text)
+                    .string(20),
+                Column::build("Language")
+                    .primary_key()
+                    .nullable()
+                    .category(Category::Language)
+                    .string(255),
+                Column::build("Attributes").primary_key().range(0, 2147483647).int32(),
+                Column::build("Remove")
+                    .nullable()
+                    .category(Category::Formatted)
+                    .string(255),
+                Column::build("ActionProperty").category(Category::UpperCase).string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "LaunchCondition",
+        columns: || {
+            vec![
+                Column::build("Condition")
+                    .primary_key()
+                    .category(Category::Condition)
+                    .string(255),
+                Column::build("Description")
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(255),
+            ]
+        },
+    },
+    TableDef {
+        name: "InstallExecuteSequence",
+        columns: sequence_columns,
+    },
+    TableDef {
+        name: "InstallUISequence",
+        columns: sequence_columns,
+    },
+    TableDef {
+        name: "AdminExecuteSequence",
+        columns: sequence_columns,
+    },
+    TableDef {
+        name: "AdminUISequence",
+        columns: sequence_columns,
+    },
+    TableDef {
+        name: "AdvtExecuteSequence",
+        columns: sequence_columns,
+    },
+];
+
+/// The standard actions and their sequence numbers (those of the Windows
+/// Installer documentation's "suggested sequences", as WiX writes them).
+/// `RemoveExistingProducts` right after `InstallValidate` removes the older
+/// version completely before anything of the new one is installed.
+pub const INSTALL_EXECUTE: &[(&str, i32)] = &[
+    ("FindRelatedProducts", 25),
+    ("LaunchConditions", 100),
+    ("ValidateProductID", 700),
+    ("CostInitialize", 800),
+    ("FileCost", 900),
+    ("CostFinalize", 1000),
+    ("MigrateFeatureStates", 1200),
+    ("InstallValidate", 1400),
+    ("RemoveExistingProducts", 1401),
+    ("InstallInitialize", 1500),
+    ("ProcessComponents", 1600),
+    ("UnpublishFeatures", 1800),
+    ("RemoveFiles", 3500),
+    ("InstallFiles", 4000),
+    ("RegisterUser", 6000),
+    ("RegisterProduct", 6100),
+    ("PublishFeatures", 6300),
+    ("PublishProduct", 6400),
+    ("InstallFinalize", 6600),
+];
+
+pub const INSTALL_UI: &[(&str, i32)] = &[
+    ("FindRelatedProducts", 25),
+    ("LaunchConditions", 100),
+    ("ValidateProductID", 700),
+    ("CostInitialize", 800),
+    ("FileCost", 900),
+    ("CostFinalize", 1000),
+    ("MigrateFeatureStates", 1200),
+    ("ExecuteAction", 1300),
+];
+
+pub const ADMIN_EXECUTE: &[(&str, i32)] = &[
+    ("CostInitialize", 800),
+    ("FileCost", 900),
+    ("CostFinalize", 1000),
+    ("InstallValidate", 1400),
+    ("InstallInitialize", 1500),
+    ("InstallAdminPackage", 3900),
+    ("InstallFiles", 4000),
+    ("InstallFinalize", 6600),
+];
+
+pub const ADMIN_UI: &[(&str, i32)] = &[
+    ("CostInitialize", 800),
+    ("FileCost", 900),
+    ("CostFinalize", 1000),
+    ("ExecuteAction", 1300),
+];
+
+pub const ADVT_EXECUTE: &[(&str, i32)] = &[
+    ("CostInitialize", 800),
+    ("CostFinalize", 1000),
+    ("InstallValidate", 1400),
+    ("InstallInitialize", 1500),
+    ("PublishFeatures", 6300),
+    ("PublishProduct", 6400),
+    ("InstallFinalize", 6600),
+];

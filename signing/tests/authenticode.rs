@@ -1,0 +1,693 @@
+//! Authenticode signing checked by osslsigncode: real Windows PE files from
+//! pinned PyPI wheels (distlib's launchers in pip's wheel: `t64.exe` PE32+,
+//! `t32.exe` PE32; MarkupSafe's `_speedups` `.pyd`, a DLL), a throwaway CA
+//! and code-signing certificate made by `openssl` in a temporary directory,
+//! and `osslsigncode verify -CAfile ca.pem` as the verifier. Missing tools
+//! fail the tests with the command that installs them
+//! (scripts/install-oracles.sh).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use oxdist_signing::authenticode::{
+    AuthenticodeError, CertificateChain, CodeSigner, SignOptions, attach_pe_signature, is_signed_pe, pe_digest,
+    pe_signing_request, sign_pe,
+};
+
+// ---------------------------------------------------------------------------
+// Test inputs: pinned wheels from PyPI, cached under target/test-data.
+
+/// pip's wheel carries distlib's Windows launchers.
+const PIP_WHEEL: (&str, &str) = ("pip==24.0", "pip-24.0-");
+/// A CPython 3.11 extension module for 64-bit Windows.
+const MARKUPSAFE_WHEEL: (&str, &str) = ("markupsafe==2.1.5", "markupsafe-2.1.5-");
+
+fn test_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data")
+}
+
+static DOWNLOAD: Mutex<()> = Mutex::new(());
+
+/// One member of a pinned win_amd64 wheel, downloaded with pip and
+/// extracted with Python's zipfile on first use (the wheel cache is shared
+/// with analyze/ and licenses/ tests).
+fn wheel_member((spec, prefix): (&str, &str), member: &str) -> Vec<u8> {
+    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let extracted = test_data().join("authenticode").join(member.replace('/', "_"));
+    if let Ok(bytes) = std::fs::read(&extracted) {
+        return bytes;
+    }
+    let cache = test_data().join("wheels");
+    std::fs::create_dir_all(&cache).unwrap();
+    let find = |dir: &Path| -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
+                name.starts_with(prefix) && (name.ends_with("win_amd64.whl") || name.ends_with("none-any.whl"))
+            })
+            .collect();
+        found.sort();
+        found.pop()
+    };
+    let wheel = match find(&cache) {
+        Some(wheel) => wheel,
+        None => {
+            let staging = tempfile::tempdir_in(&cache).unwrap();
+            let output = Command::new("python3")
+                .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
+                .args([
+                    "--only-binary=:all:",
+                    "--python-version",
+                    "3.11",
+                    "--platform",
+                    "win_amd64",
+                ])
+                .arg("--dest")
+                .arg(staging.path())
+                .arg(spec)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
+            assert!(
+                output.status.success(),
+                "downloading {spec} with pip failed (these tests need PyPI access):\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no wheel for {spec}"));
+            let target = cache.join(downloaded.file_name().unwrap());
+            std::fs::rename(&downloaded, &target).unwrap();
+            target
+        }
+    };
+    std::fs::create_dir_all(extracted.parent().unwrap()).unwrap();
+    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheel)
+        .arg(member)
+        .arg(&extracted)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "extracting {member} from {}", wheel.display());
+    std::fs::read(&extracted).unwrap()
+}
+
+fn t64_exe() -> Vec<u8> {
+    wheel_member(PIP_WHEEL, "pip/_vendor/distlib/t64.exe")
+}
+
+fn t32_exe() -> Vec<u8> {
+    wheel_member(PIP_WHEEL, "pip/_vendor/distlib/t32.exe")
+}
+
+fn speedups_pyd() -> Vec<u8> {
+    wheel_member(MARKUPSAFE_WHEEL, "markupsafe/_speedups.cp311-win_amd64.pyd")
+}
+
+// ---------------------------------------------------------------------------
+// Oracles.
+
+fn tool(program: &str, package: &str) -> Command {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{program} is not installed; install it with `apt-get install {package}` (scripts/install-oracles.sh)"
+    );
+    Command::new(program)
+}
+
+fn run(mut command: Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+fn ok(command: Command) -> String {
+    let debug = format!("{command:?}");
+    let output = run(command);
+    assert!(
+        output.status.success(),
+        "{debug} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let mut command = tool("openssl", "openssl");
+    command.current_dir(dir).args(args);
+    ok(command);
+}
+
+/// `osslsigncode verify` of `signed` against `ca.pem`: (success, stdout + stderr).
+fn verify(pki: &Pki, signed: &[u8]) -> (bool, String) {
+    let file = pki.dir.path().join("signed.bin");
+    std::fs::write(&file, signed).unwrap();
+    let mut command = tool("osslsigncode", "osslsigncode");
+    command
+        .arg("verify")
+        .arg("-in")
+        .arg(&file)
+        .arg("-CAfile")
+        .arg(pki.dir.path().join("ca.pem"));
+    let output = run(command);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Verifies and returns osslsigncode's report, failing the test unless the
+/// signature is valid and the PE checksum matches.
+fn verify_ok(pki: &Pki, signed: &[u8]) -> String {
+    let (success, report) = verify(pki, signed);
+    assert!(success, "osslsigncode verify failed:\n{report}");
+    assert!(
+        report.lines().any(|l| l.trim() == "Signature verification: ok"),
+        "{report}"
+    );
+    // osslsigncode prints "PE checksum : X" when the header's CheckSum is right, and
+    // "Current PE checksum" / "Calculated PE checksum" / "Warning: invalid PE checksum" when not.
+    assert!(report.lines().any(|l| l.starts_with("PE checksum")), "{report}");
+    assert!(
+        !report.contains("invalid PE checksum") && !report.contains("MISMATCH"),
+        "{report}"
+    );
+    report
+}
+
+/// The "Calculated message digest" osslsigncode reports, in lowercase hex.
+fn calculated_digest(report: &str) -> String {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix("Calculated message digest :"))
+        .unwrap_or_else(|| panic!("no calculated digest in:\n{report}"))
+        .trim()
+        .to_lowercase()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------
+// A throwaway PKI, removed with its temporary directory.
+
+const PFX_PASSWORD: &str = "pfx-Pa55word-7f3c";
+
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    /// A CA, a code-signing certificate it issued (`cs.pem`, key `cs.key`,
+    /// PKCS#8), the same key as PKCS#1 (`cs-rsa.key`), and PFX files with
+    /// OpenSSL 3's default (`cs.pfx`) and the legacy 3DES/SHA-1 protection
+    /// (`cs-3des.pfx`).
+    fn new() -> Self {
+        let dir = tempfile::Builder::new().prefix("authenticode").tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(
+            p.join("ext.cnf"),
+            "[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n\
+             [cs]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = codeSigning\n\
+             subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        )
+        .unwrap();
+        let pass = format!("pass:{PFX_PASSWORD}");
+        openssl(
+            p,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "ca.key",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "req",
+                "-new",
+                "-key",
+                "ca.key",
+                "-subj",
+                "/CN=oxdist test CA",
+                "-out",
+                "ca.csr",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "ca.csr",
+                "-signkey",
+                "ca.key",
+                "-days",
+                "3650",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "ca",
+                "-out",
+                "ca.pem",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "cs.key",
+            ],
+        );
+        openssl(p, &["rsa", "-in", "cs.key", "-traditional", "-out", "cs-rsa.key"]);
+        openssl(
+            p,
+            &[
+                "req",
+                "-new",
+                "-key",
+                "cs.key",
+                "-subj",
+                "/CN=oxdist test signer/O=oxdist",
+                "-out",
+                "cs.csr",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "cs.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                "4242",
+                "-days",
+                "3650",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "cs",
+                "-out",
+                "cs.pem",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                "cs.key",
+                "-in",
+                "cs.pem",
+                "-certfile",
+                "ca.pem",
+                "-passout",
+                &pass,
+                "-out",
+                "cs.pfx",
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                "cs.key",
+                "-in",
+                "cs.pem",
+                "-certfile",
+                "ca.pem",
+                "-keypbe",
+                "PBE-SHA1-3DES",
+                "-certpbe",
+                "PBE-SHA1-3DES",
+                "-macalg",
+                "sha1",
+                "-passout",
+                &pass,
+                "-out",
+                "cs-3des.pfx",
+            ],
+        );
+        Pki { dir }
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(name)).unwrap()
+    }
+
+    /// The signer from the PEM key and the chain (leaf, then CA).
+    fn pem_signer(&self) -> CodeSigner {
+        CodeSigner::from_pem(&self.read("cs.key"), &self.chain_pem()).unwrap()
+    }
+
+    fn chain_pem(&self) -> Vec<u8> {
+        [self.read("cs.pem"), self.read("ca.pem")].concat()
+    }
+}
+
+fn options() -> SignOptions {
+    SignOptions {
+        program_name: Some("oxdist test program".into()),
+        url: Some("https://example.org/oxdist".into()),
+        ..SignOptions::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Signing real PE files.
+
+#[test]
+fn signs_a_pe32_plus_exe_that_osslsigncode_verifies() {
+    let pki = Pki::new();
+    let input = t64_exe();
+    assert!(!is_signed_pe(&input).unwrap());
+    let signed = sign_pe(&input, &pki.pem_signer(), &options()).unwrap();
+    assert!(is_signed_pe(&signed).unwrap());
+    assert_eq!(signed.len() % 8, 0, "the certificate table is padded to 8 bytes");
+    let report = verify_ok(&pki, &signed);
+    assert_eq!(calculated_digest(&report), hex(&pe_digest(&input).unwrap()));
+    assert!(report.contains("Text description: oxdist test program"), "{report}");
+    assert!(
+        report.contains("URL description: https://example.org/oxdist"),
+        "{report}"
+    );
+    assert!(report.contains("Microsoft Individual Code Signing purpose"), "{report}");
+    assert!(
+        !report.contains("Signing time"),
+        "no signing time unless asked:\n{report}"
+    );
+    // The digest ignores the signature: the signed file hashes like the unsigned one.
+    assert_eq!(pe_digest(&signed).unwrap(), pe_digest(&input).unwrap());
+}
+
+#[test]
+fn signs_a_pe32_exe_with_a_pfx_key() {
+    let pki = Pki::new();
+    let input = t32_exe();
+    let signer = CodeSigner::from_pkcs12(&pki.read("cs.pfx"), PFX_PASSWORD).unwrap();
+    assert_eq!(signer.chain().certificates().len(), 2);
+    assert_eq!(signer.chain().subject(), "O=oxdist,CN=oxdist test signer");
+    let signed = sign_pe(&input, &signer, &SignOptions::default()).unwrap();
+    let report = verify_ok(&pki, &signed);
+    assert_eq!(calculated_digest(&report), hex(&pe_digest(&input).unwrap()));
+}
+
+#[test]
+fn signs_a_pyd_dll_with_a_legacy_3des_pfx() {
+    let pki = Pki::new();
+    let input = speedups_pyd();
+    let signer = CodeSigner::from_pkcs12(&pki.read("cs-3des.pfx"), PFX_PASSWORD).unwrap();
+    let signed = sign_pe(&input, &signer, &options()).unwrap();
+    let report = verify_ok(&pki, &signed);
+    assert_eq!(calculated_digest(&report), hex(&pe_digest(&input).unwrap()));
+    // Same key, same bytes: PFX and PEM signers are interchangeable.
+    assert_eq!(signed, sign_pe(&input, &pki.pem_signer(), &options()).unwrap());
+}
+
+#[test]
+fn pe_digest_matches_the_digest_osslsigncode_signs() {
+    let pki = Pki::new();
+    for (name, input) in [("t64.exe", t64_exe()), ("t32.exe", t32_exe()), ("pyd", speedups_pyd())] {
+        let unsigned = pki.dir.path().join(name);
+        let signed = pki.dir.path().join(format!("{name}.signed"));
+        std::fs::write(&unsigned, &input).unwrap();
+        let mut command = tool("osslsigncode", "osslsigncode");
+        command
+            .current_dir(pki.dir.path())
+            .args(["sign", "-certs", "cs.pem", "-key", "cs.key", "-h", "sha256"]);
+        command.arg("-in").arg(&unsigned).arg("-out").arg(&signed);
+        ok(command);
+        let theirs = std::fs::read(&signed).unwrap();
+        let report = verify_ok(&pki, &theirs);
+        assert_eq!(calculated_digest(&report), hex(&pe_digest(&input).unwrap()), "{name}");
+        // Re-signing replaces their signature: the result is what signing the unsigned file gives.
+        let ours = sign_pe(&theirs, &pki.pem_signer(), &options()).unwrap();
+        assert_eq!(ours, sign_pe(&input, &pki.pem_signer(), &options()).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn signing_is_reproducible_and_replaces_an_existing_signature() {
+    let pki = Pki::new();
+    let input = t64_exe();
+    let signer = pki.pem_signer();
+    let once = sign_pe(&input, &signer, &options()).unwrap();
+    assert_eq!(once, sign_pe(&input, &signer, &options()).unwrap());
+    let twice = sign_pe(&once, &signer, &options()).unwrap();
+    assert_eq!(once, twice, "re-signing replaces the signature");
+    // A PKCS#1 key file gives the same signer.
+    let pkcs1 = CodeSigner::from_pem(&pki.read("cs-rsa.key"), &pki.chain_pem()).unwrap();
+    assert_eq!(once, sign_pe(&input, &pkcs1, &options()).unwrap());
+}
+
+#[test]
+fn a_signing_time_is_written_only_when_asked() {
+    let pki = Pki::new();
+    let input = t64_exe();
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    let options = SignOptions {
+        signing_time: Some(time),
+        ..SignOptions::default()
+    };
+    let signed = sign_pe(&input, &pki.pem_signer(), &options).unwrap();
+    let report = verify_ok(&pki, &signed);
+    assert!(report.contains("Signing time: Nov 14 22:13:20 2023 GMT"), "{report}");
+}
+
+#[test]
+fn a_changed_byte_breaks_the_signature() {
+    let pki = Pki::new();
+    let input = t64_exe();
+    let mut signed = sign_pe(&input, &pki.pem_signer(), &options()).unwrap();
+    verify_ok(&pki, &signed);
+    // A byte in the middle of the image (code or data), not in the skipped fields.
+    signed[input.len() / 2] ^= 0x01;
+    let (success, report) = verify(&pki, &signed);
+    assert!(!success, "osslsigncode accepted a modified file:\n{report}");
+    assert!(!report.contains("Signature verification: ok"), "{report}");
+    assert!(report.contains("MISMATCH"), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// Split signing: the key stays with "an HSM" (here: openssl).
+
+#[test]
+fn split_signing_with_an_external_signer() {
+    let pki = Pki::new();
+    let input = speedups_pyd();
+    let chain = CertificateChain::from_pem(&pki.chain_pem()).unwrap();
+    let request = pe_signing_request(&input, &chain, &options()).unwrap();
+    let attributes = pki.dir.path().join("attributes.der");
+    std::fs::write(&attributes, &request.signed_attributes).unwrap();
+    openssl(
+        pki.dir.path(),
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            "cs.key",
+            "-out",
+            "signature.bin",
+            "attributes.der",
+        ],
+    );
+    let signature = pki.read("signature.bin");
+    let signed = attach_pe_signature(&input, &chain, &options(), &signature).unwrap();
+    verify_ok(&pki, &signed);
+    // Deterministic RSA: the same bytes as signing in process.
+    assert_eq!(signed, sign_pe(&input, &pki.pem_signer(), &options()).unwrap());
+    // The pre-hashed variant: openssl signs the digest as a SHA-256 DigestInfo.
+    std::fs::write(pki.dir.path().join("digest.bin"), request.digest).unwrap();
+    openssl(
+        pki.dir.path(),
+        &[
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            "cs.key",
+            "-pkeyopt",
+            "digest:sha256",
+            "-in",
+            "digest.bin",
+            "-out",
+            "sig2.bin",
+        ],
+    );
+    assert_eq!(pki.read("sig2.bin"), signature);
+    // A signature over other options (here: without a program name) is refused.
+    let err = attach_pe_signature(&input, &chain, &SignOptions::default(), &signature).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadSignature { .. }), "{err}");
+    assert!(err.to_string().contains("CN=oxdist test signer"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Keys.
+
+#[test]
+fn a_wrong_pfx_password_is_a_clear_error_without_the_password() {
+    let pki = Pki::new();
+    for file in ["cs.pfx", "cs-3des.pfx"] {
+        let wrong = "not-the-Secret-91";
+        let err = CodeSigner::from_pkcs12(&pki.read(file), wrong).unwrap_err();
+        assert!(matches!(err, AuthenticodeError::WrongPassword), "{file}: {err}");
+        let message = format!("{err} {err:?}");
+        assert!(message.contains("wrong password"), "{message}");
+        assert!(!message.contains(wrong) && !message.contains(PFX_PASSWORD), "{message}");
+    }
+    // Truncated files are errors, never panics.
+    let pfx = pki.read("cs.pfx");
+    for len in 0..pfx.len() {
+        assert!(
+            CodeSigner::from_pkcs12(&pfx[..len], PFX_PASSWORD).is_err(),
+            "{len} bytes"
+        );
+    }
+    let err = CodeSigner::from_pkcs12(b"not a pfx", PFX_PASSWORD).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::Pkcs12 { .. }), "{err}");
+    assert!(!format!("{err} {err:?}").contains(PFX_PASSWORD));
+}
+
+#[test]
+fn key_and_certificate_mistakes_are_clear_errors() {
+    let pki = Pki::new();
+    // The CA certificate alone does not match the signing key.
+    let err = CodeSigner::from_pem(&pki.read("cs.key"), &pki.read("ca.pem")).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::KeyCertificateMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("CN=oxdist test CA"), "{err}");
+    // The chain may come in any order: the leaf is the certificate of the key.
+    let reversed = [pki.read("ca.pem"), pki.read("cs.pem")].concat();
+    let signer = CodeSigner::from_pem(&pki.read("cs.key"), &reversed).unwrap();
+    assert_eq!(signer.chain().subject(), "O=oxdist,CN=oxdist test signer");
+    // A certificate where the key belongs, no certificate at all, an EC key, an encrypted key.
+    let err = CodeSigner::from_pem(&pki.read("cs.pem"), &pki.read("cs.pem")).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::Key { .. }), "{err}");
+    let err = CodeSigner::from_pem(&pki.read("cs.key"), b"").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuthenticodeError::NoCertificates | AuthenticodeError::Certificates { .. }
+        ),
+        "{err}"
+    );
+    openssl(
+        pki.dir.path(),
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "ec.key",
+        ],
+    );
+    let err = CodeSigner::from_pem(&pki.read("ec.key"), &pki.chain_pem()).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::UnsupportedKey { .. }), "{err}");
+    openssl(
+        pki.dir.path(),
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "cs.key",
+            "-passout",
+            "pass:secret-x",
+            "-out",
+            "enc.key",
+        ],
+    );
+    let err = CodeSigner::from_pem(&pki.read("enc.key"), &pki.chain_pem()).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::EncryptedPemKey), "{err}");
+    // Debug output names certificates, never key material.
+    let debug = format!("{signer:?}");
+    assert!(debug.contains("CN=oxdist test signer"), "{debug}");
+    let key_body: String = String::from_utf8(pki.read("cs.key"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(!debug.contains(&key_body));
+}
+
+#[test]
+fn a_timestamp_is_not_supported_yet() {
+    let pki = Pki::new();
+    let options = SignOptions {
+        timestamp: Some("http://timestamp.example".into()),
+        ..SignOptions::default()
+    };
+    let err = sign_pe(&t64_exe(), &pki.pem_signer(), &options).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::TimestampUnsupported), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Input that is not a PE file.
+
+#[test]
+fn non_pe_input_is_an_error_never_a_panic() {
+    let text = b"This is a text file, not an executable.\n".to_vec();
+    let elf = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    for (name, input) in [("text", text), ("ELF", elf), ("empty", Vec::new())] {
+        let err = pe_digest(&input).unwrap_err();
+        assert!(matches!(err, AuthenticodeError::NotPe { .. }), "{name}: {err}");
+        assert!(err.to_string().contains("not a Windows PE file"), "{name}: {err}");
+    }
+    // Every truncation of the headers is an error; longer ones may hash but must not panic.
+    let exe = t64_exe();
+    for len in 0..1024.min(exe.len()) {
+        let _ = pe_digest(&exe[..len]);
+    }
+    for len in 0..0x100 {
+        assert!(pe_digest(&exe[..len]).is_err(), "{len} bytes");
+    }
+    // Any single corrupted header byte gives a digest or an error, never a panic.
+    for offset in 0..0x400.min(exe.len()) {
+        for value in [0x00, 0xff, 0x7f] {
+            let mut corrupt = exe.clone();
+            corrupt[offset] = value;
+            let _ = pe_digest(&corrupt);
+        }
+    }
+    // A certificate table pointing past the end of the file.
+    let pki = Pki::new();
+    let signed = sign_pe(&exe, &pki.pem_signer(), &SignOptions::default()).unwrap();
+    let err = pe_digest(&signed[..signed.len() - 8]).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadCertificateTable { .. }), "{err}");
+    // Data after the certificate table.
+    let err = sign_pe(
+        &[&signed[..], b"trailing"].concat(),
+        &pki.pem_signer(),
+        &SignOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadCertificateTable { .. }), "{err}");
+}
