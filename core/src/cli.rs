@@ -68,9 +68,9 @@ pub enum Command {
         /// Targets to build, in order [default: the configuration's default target]
         targets: Vec<String>,
     },
-    /// Package a target into distributable artifacts (archives, deb, rpm)
+    /// Package a target into distributable artifacts (archives, deb, rpm, msi)
     Package {
-        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm
+        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi
         #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
         format: Vec<String>,
         /// Target to package [default: the configuration's default target]
@@ -83,6 +83,16 @@ pub enum Command {
         /// itself in OXDIST_PGP_KEY; passphrase from OXDIST_PGP_PASSPHRASE or a prompt)
         #[arg(long, value_name = "FILE", env = "OXDIST_PGP_KEY_FILE")]
         pgp_key: Option<PathBuf>,
+        /// PKCS#12 (PFX) file to sign MSIs with Authenticode (password from
+        /// OXDIST_AUTHENTICODE_PASSWORD or a prompt)
+        #[arg(long, value_name = "FILE", env = "OXDIST_AUTHENTICODE_PFX_FILE")]
+        authenticode_pfx: Option<PathBuf>,
+        /// PEM private key to sign MSIs with Authenticode (with --authenticode-cert)
+        #[arg(long, value_name = "FILE", env = "OXDIST_AUTHENTICODE_KEY_FILE")]
+        authenticode_key: Option<PathBuf>,
+        /// PEM certificate chain for --authenticode-key, the signer's first or anywhere
+        #[arg(long, value_name = "FILE", env = "OXDIST_AUTHENTICODE_CERT_FILE")]
+        authenticode_cert: Option<PathBuf>,
     },
     /// Build a target, then run the executable it produces
     Run {
@@ -221,12 +231,20 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
             target,
             out,
             pgp_key,
+            authenticode_pfx,
+            authenticode_key,
+            authenticode_cert,
         } => commands::package::run(
             &commands::package::PackageArgs {
                 formats: format,
                 target: target.as_deref(),
                 out: out.as_deref(),
                 pgp_key: pgp_key.as_deref(),
+                authenticode: commands::authenticode_key::KeySource {
+                    pfx: authenticode_pfx.as_deref(),
+                    key: authenticode_key.as_deref(),
+                    cert: authenticode_cert.as_deref(),
+                },
             },
             &cli.global,
             &reporter,

@@ -78,6 +78,13 @@ pub enum Error {
     Rpm(#[from] oxdist_installers::rpm::RpmError),
     #[error(transparent)]
     Msi(#[from] oxdist_installers::msi::MsiError),
+    #[error(transparent)]
+    AuthenticodeKey(#[from] crate::commands::authenticode_key::AuthenticodeKeyError),
+    #[error("cannot sign {}: {source}", path.display())]
+    Authenticode {
+        path: PathBuf,
+        source: oxdist_signing::authenticode::AuthenticodeError,
+    },
     /// Target settings that contradict each other (found when packaging).
     #[error("{0}")]
     Settings(String),
@@ -143,7 +150,11 @@ impl Error {
                 MsiError::Io { .. } | MsiError::Output(_) | MsiError::Database { .. }
             )),
             // The key was named on the command line or in the environment.
-            Error::SigningKey(_) => exit::INPUT,
+            Error::AuthenticodeKey(crate::commands::authenticode_key::AuthenticodeKeyError::Arguments(_)) => {
+                exit::USAGE
+            }
+            Error::SigningKey(_) | Error::AuthenticodeKey(_) => exit::INPUT,
+            Error::Authenticode { .. } => exit::BUILD,
             // `oxdist analyze` reads files named on the command line.
             Error::Analyze(_) => exit::INPUT,
             Error::Audit { source, .. } => match **source {

@@ -273,13 +273,10 @@ fn bundled_example_packages() {
     assert_eq!(greeting, "Hello, CI!\n");
 }
 
-/// `--format msi` from this Linux host: a Windows target's manifest
-/// (with the license notices) in a per-machine MSI, read back with msitools.
-#[test]
-fn msi_of_a_windows_target() {
+/// A project whose default target is a Windows tree of plain files.
+fn windows_files_project() -> Project {
     let p = Project::new();
     p.file("payload/app.exe", "MZ not really a program");
-    p.file("payload/data/readme.txt", "hello");
     p.config(
         r#"
 set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org",
@@ -288,6 +285,15 @@ register_target("files", lambda: glob(["payload/**/*"], strip_prefix = "payload/
 resolve_targets()
 "#,
     );
+    p
+}
+
+/// `--format msi` from this Linux host: a Windows target's manifest
+/// (with the license notices) in a per-machine MSI, read back with msitools.
+#[test]
+fn msi_of_a_windows_target() {
+    let p = windows_files_project();
+    p.file("payload/data/readme.txt", "hello");
     let env = [("SOURCE_DATE_EPOCH", "1700000000")];
     p.run_with_env(&["package", "--format", "msi"], &env).ok();
     let msi = p.path().join("dist/greeter-1.2.3-x86_64-pc-windows-msvc.msi");
@@ -370,4 +376,87 @@ resolve_targets()
     p.config(&config("").replace("\"per-user\"", "\"everyone\""));
     p.run(&["package", "--format", "msi"])
         .fails_with(3, &["expected \"per-user\" or \"per-machine\"", "oxdist.star:7"]);
+}
+
+/// A throwaway CA and code-signing certificate in `dir` (`ca.pem`,
+/// `cs.key`, `cs.pem`, and `cs.pfx` with password `pfx-secret-123`).
+fn code_signing_pki(dir: &Path) {
+    let script = r#"set -e
+printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[cs]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' > ext.cnf
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca.key 2>/dev/null
+openssl req -new -key ca.key -subj '/CN=oxdist test CA' -out ca.csr
+openssl x509 -req -in ca.csr -signkey ca.key -days 30 -extfile ext.cnf -extensions ca -out ca.pem 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out cs.key 2>/dev/null
+openssl req -new -key cs.key -subj '/CN=oxdist test signer' -out cs.csr
+openssl x509 -req -in cs.csr -CA ca.pem -CAkey ca.key -set_serial 7 -days 30 -extfile ext.cnf -extensions cs -out cs.pem 2>/dev/null
+openssl pkcs12 -export -inkey cs.key -in cs.pem -passout pass:pfx-secret-123 -out cs.pfx
+"#;
+    let out = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--authenticode-key/--authenticode-cert` and `--authenticode-pfx` sign
+/// the MSI; osslsigncode verifies it against the CA.
+#[test]
+fn msi_is_signed_with_authenticode() {
+    let p = windows_files_project();
+    let pki = tempfile::tempdir().unwrap();
+    code_signing_pki(pki.path());
+    let path = |name: &str| pki.path().join(name).to_str().unwrap().to_string();
+    let msi = p.path().join("dist/greeter-1.2.3-x86_64-pc-windows-msvc.msi");
+    let verify = |msi: &Path| {
+        let out = std::process::Command::new("osslsigncode")
+            .args(["verify", "-in", msi.to_str().unwrap(), "-CAfile", &path("ca.pem")])
+            .output()
+            .expect("osslsigncode (apt-get install osslsigncode)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success() && text.contains("Signature verification: ok"),
+            "{text}"
+        );
+    };
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let run = p
+        .run_with_env(
+            &[
+                "package",
+                "--format",
+                "msi",
+                "--authenticode-key",
+                &path("cs.key"),
+                "--authenticode-cert",
+                &path("cs.pem"),
+            ],
+            &env,
+        )
+        .ok();
+    assert!(run.stderr.contains(", signed)"), "{}", run.stderr);
+    verify(&msi);
+    let pem_signed = std::fs::read(&msi).unwrap();
+
+    // The same key from a PFX gives the same bytes; the password never shows.
+    let pfx_args = ["package", "--format", "msi", "--authenticode-pfx", &path("cs.pfx")];
+    let with_password = [env[0], ("OXDIST_AUTHENTICODE_PASSWORD", "pfx-secret-123")];
+    p.run_with_env(&pfx_args, &with_password).ok();
+    verify(&msi);
+    assert!(
+        std::fs::read(&msi).unwrap() == pem_signed,
+        "PEM and PFX signatures differ"
+    );
+    let wrong = [env[0], ("OXDIST_AUTHENTICODE_PASSWORD", "not-the-password-42")];
+    let run = p.run_with_env(&pfx_args, &wrong).fails_with(4, &["cs.pfx"]);
+    assert!(!run.stderr.contains("not-the-password-42"), "{}", run.stderr);
+    // Half a PEM pair, or a key without an MSI to sign, are usage errors.
+    p.run(&["package", "--format", "msi", "--authenticode-key", &path("cs.key")])
+        .fails_with(2, &["--authenticode-cert"]);
+    p.run(&["package", "--format", "zip", "--authenticode-pfx", &path("cs.pfx")])
+        .fails_with(2, &["add msi to --format"]);
 }

@@ -1,6 +1,7 @@
 //! The commands: each turns evaluated target outputs into artifacts.
 
 pub mod analyze;
+pub mod authenticode_key;
 pub mod build;
 pub mod distribution;
 pub mod find_resources;

@@ -90,6 +90,7 @@ pub struct PackageArgs<'a> {
     pub target: Option<&'a str>,
     pub out: Option<&'a Path>,
     pub pgp_key: Option<&'a Path>,
+    pub authenticode: super::authenticode_key::KeySource<'a>,
 }
 
 pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
@@ -102,6 +103,22 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     let key = if linux { signing_key::load(args.pgp_key)? } else { None };
     if let Some(key) = &key {
         reporter.detail(format!("signing with {} ({})", key.origin, key.signer.fingerprint()));
+    }
+    let authenticode = if formats.contains(&PackageFormat::Msi) {
+        super::authenticode_key::load(args.authenticode)?
+    } else if args.authenticode.is_set() {
+        return Err(Error::Usage(
+            "--authenticode-pfx, --authenticode-key and --authenticode-cert sign MSIs: add msi to --format".into(),
+        ));
+    } else {
+        None
+    };
+    if let Some(key) = &authenticode {
+        reporter.detail(format!(
+            "signing MSIs with {} ({})",
+            key.origin,
+            key.signer.chain().subject()
+        ));
     }
     let resolve = match args.target {
         Some(t) => Resolve::Targets(vec![t.to_string()]),
@@ -208,7 +225,18 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                     ..MsiOptions::default()
                 };
                 let (metadata, spec) = msi_settings(output, metadata)?;
-                write_msi(&metadata, &spec, manifest, &options, &dest)?;
+                match &authenticode {
+                    None => {
+                        write_msi(&metadata, &spec, manifest, &options, &dest)?;
+                    }
+                    Some(key) => {
+                        // Unsigned into the build directory, signed into place:
+                        // `dest` never holds an unsigned or half-signed MSI.
+                        let unsigned = evaluation.build_path.join("msi").join(&file_name);
+                        write_msi(&metadata, &spec, manifest, &options, &unsigned)?;
+                        sign_msi_into(&unsigned, &dest, key, &metadata)?;
+                    }
+                }
             }
         }
         let sha256 = sha256_file(&dest).map_err(|source| Error::Io {
@@ -221,7 +249,8 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                 source,
             })?
             .len();
-        let signed = if (kind == "deb" || kind == "rpm") && key.is_some() {
+        let signed = if ((kind == "deb" || kind == "rpm") && key.is_some()) || (kind == "msi" && authenticode.is_some())
+        {
             ", signed"
         } else {
             ""
@@ -300,6 +329,41 @@ fn msi_settings(output: &TargetOutput, metadata: &PackageMetadata) -> Result<(Pa
         }
     }
     Ok((metadata, msi.spec.clone()))
+}
+
+/// Signs the MSI at `unsigned` with Authenticode (program name and URL
+/// from the metadata) and writes the result to `dest` atomically.
+fn sign_msi_into(
+    unsigned: &Path,
+    dest: &Path,
+    key: &super::authenticode_key::AuthenticodeKey,
+    metadata: &PackageMetadata,
+) -> Result<(), Error> {
+    let bytes = std::fs::read(unsigned).map_err(|source| Error::Io {
+        path: unsigned.to_path_buf(),
+        source,
+    })?;
+    let options = oxdist_signing::authenticode::SignOptions {
+        program_name: Some(metadata.name.clone()),
+        url: metadata.homepage.clone(),
+        ..Default::default()
+    };
+    let signed = oxdist_signing::authenticode::sign_msi(&bytes, &key.signer, &options).map_err(|source| {
+        Error::Authenticode {
+            path: unsigned.to_path_buf(),
+            source,
+        }
+    })?;
+    oxdist_installers::output::write_atomically(dest, |out| {
+        use std::io::Write;
+        out.write_all(&signed)
+            .map_err(|source| oxdist_installers::output::OutputError::Write {
+                path: dest.to_path_buf(),
+                source,
+            })
+    })?;
+    let _ = std::fs::remove_file(unsigned);
+    Ok(())
 }
 
 /// The MSI's file name: `msi_filename`, else `NAME-VERSION-TRIPLE.msi`.

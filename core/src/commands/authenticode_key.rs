@@ -1,0 +1,125 @@
+//! The Authenticode certificate and key `oxdist package` signs MSIs with.
+//!
+//! Where they come from, first match wins:
+//!
+//! 1. `--authenticode-pfx FILE` (or `OXDIST_AUTHENTICODE_PFX_FILE`): a
+//!    PKCS#12 file; its password comes from `OXDIST_AUTHENTICODE_PASSWORD`,
+//!    or is asked for on the terminal when there is one;
+//! 2. `--authenticode-key FILE` and `--authenticode-cert FILE` (or
+//!    `OXDIST_AUTHENTICODE_KEY_FILE`, `OXDIST_AUTHENTICODE_CERT_FILE`): an
+//!    unencrypted PEM private key and the PEM certificate chain.
+//!
+//! Both are read before anything is built, so a wrong password costs no
+//! build time. Neither the key nor the password is ever printed, logged or
+//! written anywhere but into signatures.
+
+use std::path::{Path, PathBuf};
+
+use oxdist_signing::authenticode::{AuthenticodeError, CodeSigner};
+
+/// Environment variable holding the PKCS#12 password.
+pub const PASSWORD_ENV: &str = "OXDIST_AUTHENTICODE_PASSWORD";
+
+/// Why the Authenticode key could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticodeKeyError {
+    #[error("cannot read {what} {}: {source}", path.display())]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {source}")]
+    Key { origin: String, source: AuthenticodeError },
+    #[error("{0}")]
+    Arguments(&'static str),
+    #[error("{origin} needs a password; set {PASSWORD_ENV} (no terminal to ask on)")]
+    NoPassword { origin: String },
+    #[error("cannot read the password from the terminal: {0}")]
+    Prompt(std::io::Error),
+}
+
+/// Where the key is, as the command line gives it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeySource<'a> {
+    pub pfx: Option<&'a Path>,
+    pub key: Option<&'a Path>,
+    pub cert: Option<&'a Path>,
+}
+
+impl KeySource<'_> {
+    /// Whether any key option was given.
+    pub fn is_set(&self) -> bool {
+        self.pfx.is_some() || self.key.is_some() || self.cert.is_some()
+    }
+}
+
+/// A loaded signer and where it came from (for messages).
+pub struct AuthenticodeKey {
+    pub signer: CodeSigner,
+    pub origin: String,
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, AuthenticodeKeyError> {
+    std::fs::read(path).map_err(|source| AuthenticodeKeyError::Read {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Wraps a key problem with where the key came from.
+fn key_error(origin: &str) -> impl FnOnce(AuthenticodeError) -> AuthenticodeKeyError + '_ {
+    move |source| AuthenticodeKeyError::Key {
+        origin: origin.to_string(),
+        source,
+    }
+}
+
+/// The signer, if a key is configured.
+pub fn load(source: KeySource<'_>) -> Result<Option<AuthenticodeKey>, AuthenticodeKeyError> {
+    match source {
+        KeySource {
+            pfx: Some(pfx),
+            key: None,
+            cert: None,
+        } => {
+            let der = read("the PKCS#12 file", pfx)?;
+            let origin = format!("PKCS#12 file {}", pfx.display());
+            let password = match std::env::var(PASSWORD_ENV) {
+                Ok(password) => password,
+                Err(_) => {
+                    use std::io::IsTerminal;
+                    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+                        return Err(AuthenticodeKeyError::NoPassword { origin });
+                    }
+                    rpassword::prompt_password(format!("Password for {}: ", pfx.display()))
+                        .map_err(AuthenticodeKeyError::Prompt)?
+                }
+            };
+            let signer = CodeSigner::from_pkcs12(&der, &password).map_err(key_error(&origin))?;
+            Ok(Some(AuthenticodeKey { signer, origin }))
+        }
+        KeySource {
+            pfx: None,
+            key: Some(key),
+            cert: Some(cert),
+        } => {
+            let origin = format!("PEM key {} with certificates {}", key.display(), cert.display());
+            let signer = CodeSigner::from_pem(&read("the PEM key", key)?, &read("the PEM certificates", cert)?)
+                .map_err(key_error(&origin))?;
+            Ok(Some(AuthenticodeKey { signer, origin }))
+        }
+        KeySource {
+            pfx: None,
+            key: None,
+            cert: None,
+        } => Ok(None),
+        KeySource { pfx: Some(_), .. } => Err(AuthenticodeKeyError::Arguments(
+            "--authenticode-pfx is a key and certificates in one file: drop --authenticode-key and --authenticode-cert",
+        )),
+        KeySource { .. } => Err(AuthenticodeKeyError::Arguments(
+            "--authenticode-key and --authenticode-cert go together: give both (PEM), or --authenticode-pfx",
+        )),
+    }
+}
