@@ -495,7 +495,12 @@ mod tests {
             parse_formats(&args).unwrap(),
             vec![PackageFormat::Rpm, PackageFormat::Deb]
         );
-        let err = parse_formats(&["msi".to_string()]).unwrap_err().to_string();
+        let args: Vec<String> = ["msi", "deb", "msi"].map(String::from).to_vec();
+        assert_eq!(
+            parse_formats(&args).unwrap(),
+            vec![PackageFormat::Msi, PackageFormat::Deb]
+        );
+        let err = parse_formats(&["dmg".to_string()]).unwrap_err().to_string();
         assert!(err.contains("not supported yet"), "{err}");
         let err = parse_formats(&["rar".to_string()]).unwrap_err().to_string();
         assert!(err.contains("unknown archive format \"rar\""), "{err}");
