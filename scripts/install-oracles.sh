@@ -41,6 +41,9 @@ oracles=(
   # authenticode tests: osslsigncode verifies signatures, openssl makes a throwaway CA and PFX
   "osslsigncode:osslsigncode"
   "openssl:openssl"
+  # msi install tests (installers/tests/msi_wine.rs): Wine 8's msiexec and reg;
+  # Debian's wine64 puts its loader in /usr/lib/wine only (no /usr/bin/wine64)
+  "/usr/lib/wine/wine64:wine64"
 )
 
 missing=()

@@ -343,6 +343,8 @@ def make_msi():
     msi.scope = "per-user"
     msi.help_url = "https://example.org/help"
     msi.msi_filename = "greeter-setup.msi"
+    msi.add_shortcut("app.exe", "Greeter", desktop = True, description = "Greets people")
+    msi.add_to_path = ""
     print("msi %s %s %s" % (msi.scope, msi.product_version, msi.msi_filename))
     return msi
 register_target("msi", make_msi, default = True)
@@ -369,6 +371,18 @@ resolve_targets()
     ] {
         assert!(property.contains(needle), "{needle}:\n{property}");
     }
+    let shortcuts = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Shortcut"], "msitools");
+    assert!(
+        shortcuts.contains("ProgramMenuDir")
+            && shortcuts.contains("DesktopFolder")
+            && shortcuts.contains("Greets people"),
+        "{shortcuts}"
+    );
+    let environment = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Environment"], "msitools");
+    assert!(
+        environment.contains("=-PATH\t[~];[INSTALLDIR]"),
+        "per-user PATH entry:\n{environment}"
+    );
     // arch must agree with the target triple; unknown scopes are refused at their line.
     p.config(&config(", arch = \"arm64\""));
     p.run(&["package", "--format", "msi"])

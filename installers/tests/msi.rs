@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{both, command, output, run};
+use common::{both, command, noise, output, run};
 use oxdist_installers::msi::{
-    MsiArch, MsiError, MsiInfo, MsiOptions, MsiScope, MsiSpec, MsiVersion, msi_file_name, write_msi,
+    MsiArch, MsiError, MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, MsiVersion, msi_file_name, write_msi,
 };
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath, PackageMetadata};
@@ -57,19 +57,6 @@ fn spec(scope: MsiScope) -> MsiSpec {
         help_url: Some("https://example.org/greeter/help".into()),
         ..MsiSpec::new("org.example.greeter")
     }
-}
-
-/// Bytes that do not compress much, so that cabinets have several MSZIP blocks.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 /// The application: an executable read from disk, nested directories, names
@@ -727,4 +714,330 @@ fn table_dump_snapshot() {
         text.push_str(&format!("=== {table}.idt\n{}\n", idt.replace("\r\n", "\n")));
     }
     insta::assert_snapshot!(text);
+}
+
+// ---------------------------------------------------------------------------
+// Shortcuts and PATH
+// ---------------------------------------------------------------------------
+
+fn shortcut(target: &str, name: &str, desktop: bool) -> MsiShortcut {
+    MsiShortcut {
+        target: target.into(),
+        name: name.into(),
+        desktop,
+        description: Some(format!("Start {name}")),
+    }
+}
+
+/// The fixture with a Start-menu shortcut to `greeter.exe` (also on the
+/// desktop), one to `README.txt`, and `share` on PATH.
+fn build_integrated(scope: MsiScope) -> Built {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = files(&dir.path().join("src"));
+    let meta = metadata("1.2.3", "x86_64-pc-windows-msvc");
+    let path = dir.path().join("out").join(msi_file_name(&meta).unwrap());
+    let spec = MsiSpec {
+        shortcuts: vec![
+            shortcut("greeter.exe", "Greeter App", true),
+            shortcut("README.txt", "Read me", false),
+        ],
+        add_to_path: Some("share".into()),
+        ..spec(scope)
+    };
+    let options = MsiOptions {
+        timestamp: TIME,
+        ..MsiOptions::default()
+    };
+    let info = write_msi(&meta, &spec, &manifest, &options, &path).unwrap();
+    Built {
+        _dir: dir,
+        path,
+        info,
+        manifest,
+    }
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+#[test]
+fn shortcuts_and_path_entry() {
+    for scope in [MsiScope::PerMachine, MsiScope::PerUser] {
+        let built = build_integrated(scope);
+        let msi = &built.path;
+
+        let shortcuts = export(msi, "Shortcut");
+        assert_eq!(shortcuts.len(), 3, "{shortcuts:?}");
+        for expected in [
+            row(&[
+                "s_menu.Greeter_App",
+                "ProgramMenuDir",
+                "GREETE~1|Greeter App",
+                "c_shortcuts",
+                "[#f_greeter.exe]",
+                "",
+                "Start Greeter App",
+                "",
+                "",
+                "",
+                "",
+                "INSTALLDIR",
+            ]),
+            row(&[
+                "s_desktop.Greeter_App",
+                "DesktopFolder",
+                "GREETE~1|Greeter App",
+                "c_shortcuts",
+                "[#f_greeter.exe]",
+                "",
+                "Start Greeter App",
+                "",
+                "",
+                "",
+                "",
+                "INSTALLDIR",
+            ]),
+            row(&[
+                "s_menu.Read_me",
+                "ProgramMenuDir",
+                "README~1|Read me",
+                "c_shortcuts",
+                "[#f_README.txt]",
+                "",
+                "Start Read me",
+                "",
+                "",
+                "",
+                "",
+                "INSTALLDIR",
+            ]),
+        ] {
+            assert!(shortcuts.contains(&expected), "{expected:?} not in {shortcuts:?}");
+        }
+
+        let directories = export(msi, "Directory");
+        for expected in [
+            row(&["ProgramMenuFolder", "TARGETDIR", "."]),
+            row(&["ProgramMenuDir", "ProgramMenuFolder", "GREETE~1|Greeter App"]),
+            row(&["DesktopFolder", "TARGETDIR", "."]),
+        ] {
+            assert!(directories.contains(&expected), "{expected:?} not in {directories:?}");
+        }
+
+        let (root, env_name) = match scope {
+            MsiScope::PerMachine => ("2", "=-*PATH"),
+            MsiScope::PerUser => ("1", "=-PATH"),
+        };
+        let registry = export(msi, "Registry");
+        assert_eq!(
+            registry,
+            vec![
+                row(&[
+                    "r_shortcuts",
+                    "1",
+                    r"Software\[Manufacturer]\[ProductName]",
+                    "installed",
+                    "#1",
+                    "c_shortcuts"
+                ]),
+                row(&[
+                    "r_path",
+                    root,
+                    r"Software\[Manufacturer]\[ProductName]",
+                    "path",
+                    "#1",
+                    "c_path"
+                ]),
+            ]
+        );
+        assert_eq!(
+            export(msi, "Environment"),
+            vec![row(&["e_PATH", env_name, "[~];[d_share]", "c_path"])]
+        );
+        assert_eq!(
+            export(msi, "RemoveFile"),
+            vec![row(&["rm_ProgramMenuDir", "c_shortcuts", "", "ProgramMenuDir", "2"])]
+        );
+
+        // The components: registry key paths (4) on top of 64-bit (256), in the feature.
+        let components = export(msi, "Component");
+        assert_eq!(components.len(), built.manifest.len() + 2);
+        let shortcuts_component = components.iter().find(|r| r[0] == "c_shortcuts").unwrap();
+        assert_eq!(
+            shortcuts_component[2..],
+            row(&["ProgramMenuDir", "260", "", "r_shortcuts"])
+        );
+        let path_component = components.iter().find(|r| r[0] == "c_path").unwrap();
+        assert_eq!(path_component[2..], row(&["d_share", "260", "", "r_path"]));
+        let features = export(msi, "FeatureComponents");
+        for key in ["c_shortcuts", "c_path"] {
+            assert!(features.contains(&row(&["Complete", key])), "{key} not in {features:?}");
+        }
+
+        let execute: BTreeMap<String, String> = export(msi, "InstallExecuteSequence")
+            .into_iter()
+            .map(|r| (r[0].clone(), r[2].clone()))
+            .collect();
+        for (action, sequence) in [
+            ("RemoveRegistryValues", "2600"),
+            ("RemoveShortcuts", "3200"),
+            ("RemoveEnvironmentStrings", "3300"),
+            ("RemoveFiles", "3500"),
+            ("CreateShortcuts", "4500"),
+            ("WriteRegistryValues", "5000"),
+            ("WriteEnvironmentStrings", "5200"),
+        ] {
+            assert_eq!(execute.get(action).map(String::as_str), Some(sequence), "{action}");
+        }
+
+        // _Validation describes the new tables' columns, with categories.
+        let validation = export(msi, "_Validation");
+        let tables: Vec<String> = msiinfo(&["tables"], msi).lines().map(str::to_string).collect();
+        for table in ["Shortcut", "Registry", "Environment", "RemoveFile"] {
+            assert!(tables.iter().any(|t| t == table), "{table} missing from {tables:?}");
+            let header = msiinfo(&["export", table], msi);
+            for column in header.lines().next().unwrap().split('\t') {
+                assert!(
+                    validation.iter().any(|r| r[0] == table && r[1] == column),
+                    "_Validation has no row for {table}.{column}"
+                );
+            }
+        }
+        let category = |table: &str, column: &str| {
+            validation
+                .iter()
+                .find(|r| r[0] == table && r[1] == column)
+                .map(|r| r[7].clone())
+                .unwrap()
+        };
+        assert_eq!(category("Shortcut", "Target"), "Shortcut");
+        assert_eq!(category("Shortcut", "Name"), "Filename");
+        assert_eq!(category("Registry", "Key"), "RegPath");
+        assert_eq!(category("Registry", "Value"), "Formatted");
+        assert_eq!(category("Environment", "Value"), "Formatted");
+        assert_eq!(category("RemoveFile", "FileName"), "WildCardFilename");
+
+        // msiextract still installs exactly the manifest (shortcuts are not files).
+        let install_dir = match scope {
+            MsiScope::PerMachine => "Greeter App",
+            MsiScope::PerUser => "Programs/Greeter App",
+        };
+        assert_eq!(extracted(msi, install_dir), manifest_tree(&built.manifest));
+    }
+}
+
+#[test]
+fn without_shortcuts_or_path_no_tables_are_added() {
+    let built = default_build();
+    let tables: Vec<String> = msiinfo(&["tables"], &built.path).lines().map(str::to_string).collect();
+    for table in ["Shortcut", "Registry", "Environment", "RemoveFile"] {
+        assert!(!tables.iter().any(|t| t == table), "{table} in {tables:?}");
+    }
+    let execute = export(&built.path, "InstallExecuteSequence");
+    assert!(!execute.iter().any(|r| r[0] == "CreateShortcuts"), "{execute:?}");
+}
+
+#[test]
+fn path_entry_of_the_installation_folder_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = metadata("1.0.0", "i686-pc-windows-msvc");
+    let spec = MsiSpec {
+        add_to_path: Some(String::new()),
+        ..spec(MsiScope::PerUser)
+    };
+    let path = dir.path().join("x.msi");
+    write_msi(&meta, &spec, &one_file("bin/tool.exe"), &MsiOptions::default(), &path).unwrap();
+    assert_eq!(
+        export(&path, "Environment"),
+        vec![row(&["e_PATH", "=-PATH", "[~];[INSTALLDIR]", "c_path"])]
+    );
+    let tables = msiinfo(&["tables"], &path);
+    assert!(!tables.lines().any(|t| t == "Shortcut"), "{tables}");
+    let components = export(&path, "Component");
+    let path_component = components.iter().find(|r| r[0] == "c_path").unwrap();
+    // 32-bit: no 256, only the registry key path.
+    assert_eq!(path_component[2..], row(&["INSTALLDIR", "4", "", "r_path"]));
+}
+
+#[test]
+fn integrated_builds_are_byte_identical() {
+    let a = build_integrated(MsiScope::PerMachine);
+    let b = build_integrated(MsiScope::PerMachine);
+    assert_eq!(fs::read(&a.path).unwrap(), fs::read(&b.path).unwrap());
+    assert_eq!(a.info.package_code, b.info.package_code);
+    // Shortcuts change the package, not the product.
+    let plain = build(
+        "1.2.3",
+        "x86_64-pc-windows-msvc",
+        MsiScope::PerMachine,
+        &MsiOptions {
+            timestamp: TIME,
+            ..MsiOptions::default()
+        },
+    );
+    assert_ne!(a.info.package_code, plain.info.package_code);
+    assert_eq!(a.info.product_code, plain.info.product_code);
+}
+
+#[test]
+fn bad_shortcuts_and_path_entries_are_refused() {
+    let ok = metadata("1.0.0", "x86_64-pc-windows-msvc");
+    let manifest = one_file("bin/tool.exe");
+    let check = |spec: MsiSpec, needles: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_msi(&ok, &spec, &manifest, &MsiOptions::default(), &dir.path().join("x.msi"))
+            .unwrap_err()
+            .to_string();
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} not in {err:?}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
+    };
+    let with = |shortcuts: Vec<MsiShortcut>, path: Option<&str>| MsiSpec {
+        shortcuts,
+        add_to_path: path.map(str::to_string),
+        ..spec(MsiScope::PerMachine)
+    };
+    check(
+        with(vec![shortcut("tool.exe", "Tool", false)], None),
+        &["\"Tool\"", "\"tool.exe\"", "not a file of the manifest"],
+    );
+    check(
+        with(vec![shortcut("bin", "Tool", false)], None),
+        &["\"bin\"", "not a file of the manifest"],
+    );
+    check(
+        with(vec![shortcut("bin/tool.exe", " ", false)], None),
+        &["shortcut name", "empty"],
+    );
+    check(
+        with(vec![shortcut("bin/tool.exe", "a/b", false)], None),
+        &["\"a/b\"", "shortcut name"],
+    );
+    check(
+        with(vec![shortcut("bin/tool.exe", "What?", false)], None),
+        &["\"What?\"", "not allow"],
+    );
+    check(
+        with(
+            vec![
+                shortcut("bin/tool.exe", "Tool", false),
+                shortcut("bin/tool.exe", "TOOL", true),
+            ],
+            None,
+        ),
+        &["\"TOOL\"", "same name"],
+    );
+    let mut snowman = shortcut("bin/tool.exe", "Tool", false);
+    snowman.description = Some("\u{2603}".into());
+    check(with(vec![snowman], None), &["shortcut description", "Windows-1252"]);
+    check(
+        with(vec![], Some("bin/tool.exe")),
+        &["\"bin/tool.exe\"", "PATH", "is a file, not a directory"],
+    );
+    check(
+        with(vec![], Some("lib")),
+        &["\"lib\"", "PATH", "no file of the manifest"],
+    );
 }

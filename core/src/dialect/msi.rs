@@ -9,6 +9,8 @@
 //! msi.scope = "per-user"                  # oxdist: no elevation prompt; default "per-machine"
 //! msi.help_url = "https://example.org/help"
 //! msi.msi_filename = "greeter.msi"        # default NAME-VERSION-TRIPLE.msi
+//! msi.add_shortcut("greeter.exe", "Greeter", desktop = True)   # oxdist: Start menu (+ desktop)
+//! msi.add_to_path = ""                    # oxdist: the installation folder on PATH
 //! ```
 //!
 //! A target returning one is packaged with `oxdist package --format msi`;
@@ -19,7 +21,7 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
 use allocative::Allocative;
-use oxdist_installers::msi::{MsiScope, MsiSpec};
+use oxdist_installers::msi::{MsiScope, MsiShortcut, MsiSpec};
 use oxdist_installers::{FileManifest, ManifestPath};
 use starlark::any::ProvidesStaticType;
 use starlark::environment::{Methods, MethodsBuilder};
@@ -117,12 +119,14 @@ impl<'v> StarlarkValue<'v> for MsiValue {
             "msi_filename" => opt(&inner.file_name),
             "scope" => heap.alloc(scope_name(inner.spec.scope)),
             "arch" => opt(&inner.arch),
+            "add_to_path" => opt(&inner.spec.add_to_path),
             _ => return None,
         })
     }
 
     fn dir_attr(&self) -> Vec<String> {
         [
+            "add_to_path",
             "arch",
             "help_url",
             "id_prefix",
@@ -140,6 +144,20 @@ impl<'v> StarlarkValue<'v> for MsiValue {
         let mut inner = self.inner();
         match attribute {
             "help_url" => inner.spec.help_url = opt_string(value, attribute)?,
+            // "" (the installation folder itself) is a value here, not a mistake.
+            "add_to_path" => {
+                inner.spec.add_to_path = match value.unpack_str() {
+                    _ if value.is_none() => None,
+                    Some(dir) => Some(dir.trim_matches('/').to_string()),
+                    None => {
+                        return Err(anyhow::anyhow!(
+                            "WiXMSIBuilder.add_to_path takes a directory of the installed tree (\"\" for the installation folder) or None, not {}",
+                            value.get_type()
+                        )
+                        .into());
+                    }
+                }
+            }
             "msi_filename" => {
                 let name = opt_string(value, attribute)?;
                 if let Some(name) = &name
@@ -179,6 +197,25 @@ fn msi_methods(builder: &mut MethodsBuilder) {
     /// installation folder.
     fn add_program_files_manifest<'v>(this: &MsiValue, manifest: Value<'v>) -> anyhow::Result<NoneType> {
         add_contents(this, manifest)?;
+        Ok(NoneType)
+    }
+
+    /// A Start-menu shortcut (and with `desktop = True` a desktop one) to
+    /// the installed file `target` (a path of the installed tree), shown as
+    /// `name`. Checked against the contents when the MSI is written.
+    fn add_shortcut<'v>(
+        this: &MsiValue,
+        #[starlark(require = pos)] target: &str,
+        #[starlark(require = pos)] name: &str,
+        #[starlark(require = named, default = false)] desktop: bool,
+        #[starlark(require = named, default = NoneOr::None)] description: NoneOr<&str>,
+    ) -> anyhow::Result<NoneType> {
+        this.inner().spec.shortcuts.push(MsiShortcut {
+            target: target.trim_start_matches('/').to_string(),
+            name: name.to_string(),
+            desktop,
+            description: description.into_option().map(str::to_string),
+        });
         Ok(NoneType)
     }
 }

@@ -36,6 +36,22 @@
 //! | `Property` | the properties above, `ProductLanguage` 1033, `SecureCustomProperties`, `ARPNOMODIFY` |
 //! | `_Validation` | one row per column, with its category (`Identifier`, `Guid`, `Filename`, `DefaultDir`, `Condition`, `Formatted`, …) |
 //!
+//! # Shortcuts and PATH
+//!
+//! Only when [`MsiSpec::shortcuts`] or [`MsiSpec::add_to_path`] ask for
+//! them; without them none of these tables, rows or actions exist and the
+//! package is what it was before.
+//!
+//! | table | rows |
+//! |---|---|
+//! | `Directory` | `ProgramMenuFolder`; `ProgramMenuDir` below it, named like `INSTALLDIR`; `DesktopFolder` when a shortcut goes on the desktop |
+//! | `Component` | `c_shortcuts` in `ProgramMenuDir`, key path `r_shortcuts`; `c_path` in the PATH directory, key path `r_path`; `Attributes` 4 (registry key path), plus 256 on 64-bit |
+//! | `Shortcut` | `s_menu.NAME` in `ProgramMenuDir`, `s_desktop.NAME` in `DesktopFolder`: not advertised, `Target` `[#FILE KEY]`, `WkDir` the file's directory |
+//! | `Registry` | `r_shortcuts`: HKCU (ICE38, ICE43) `Software\[Manufacturer]\[ProductName]`, `installed` = `#1`; `r_path`: the same key and `path`, HKLM per-machine, HKCU per-user |
+//! | `RemoveFile` | `rm_ProgramMenuDir`: the Start-menu folder, removed on uninstall (`InstallMode` 2) |
+//! | `Environment` | `e_PATH`: `=-*PATH` per-machine (system), `=-PATH` per-user: set on install, removed on uninstall, value `[~];[DIRECTORY]` (appended) |
+//! | `InstallExecuteSequence` | `RemoveRegistryValues` 2600, `WriteRegistryValues` 5000; with shortcuts `RemoveShortcuts` 3200, `CreateShortcuts` 4500 (also in `AdvtExecuteSequence`); with PATH `RemoveEnvironmentStrings` 3300, `WriteEnvironmentStrings` 5200 |
+//!
 //! Identifiers (`File`, `Component`, `Directory` keys) are the install path
 //! with `/` as `.` and other characters outside `[A-Za-z0-9_.]` as `_`,
 //! prefixed `f_` or `d_`; when that is longer than 72 characters or two
@@ -59,7 +75,10 @@
 //! Windows-1252, the database code page: Windows Installer refuses UTF-8
 //! databases), paths that differ only in case, paths longer than
 //! [`MAX_INSTALL_PATH`], files of 2 GiB or more, versions MSI cannot
-//! represent, and non-Windows targets: each with an error naming the entry.
+//! represent, non-Windows targets, shortcuts to paths that are not files of
+//! the manifest, shortcut names that are empty, repeated or not file names,
+//! and PATH entries that are not directories of the manifest: each with an
+//! error naming the entry.
 //!
 //! # Reproducibility and the container
 //!
@@ -71,7 +90,8 @@
 //!
 //! # Not written (yet)
 //!
-//! Shortcuts, PATH entries, registry values, an ARP icon, a user interface
+//! Shortcut icons other than the target's own, shortcut arguments, other
+//! registry values or environment variables, an ARP icon, a user interface
 //! (the package installs with the basic progress UI only), `File.Version`
 //! and `MsiFileHash` (versioned files are replaced by file-version rules;
 //! since the old product is removed before installing, this only matters
@@ -79,6 +99,7 @@
 
 mod cabinet;
 mod container;
+mod integration;
 mod names;
 mod tables;
 pub mod version;
@@ -179,6 +200,16 @@ pub enum MsiError {
         "the MSI database would hold {count} distinct strings, more than the {MAX_STRINGS} it can index; the manifest has too many files ({files}) for one MSI"
     )]
     TooManyStrings { count: usize, files: usize },
+    #[error(
+        "the shortcut {name:?} points to {target:?}, which is not a file of the manifest; set its target to the manifest path of an installed file, e.g. \"bin/app.exe\""
+    )]
+    ShortcutTarget { name: String, target: String },
+    #[error("the shortcut name {name:?} cannot be used: {reason}; set another name")]
+    ShortcutName { name: String, reason: &'static str },
+    #[error(
+        "cannot add {path:?} to PATH: {reason}; name a directory of the manifest, or \"\" for the installation folder"
+    )]
+    PathDirectory { path: String, reason: &'static str },
     #[error("the cabinet size must be at least 1 byte, not {size}")]
     CabinetSize { size: u64 },
     #[error("the timestamp {timestamp} cannot be written as a cabinet date: {reason}")]
@@ -264,6 +295,27 @@ pub struct MsiSpec {
     pub scope: MsiScope,
     /// `ARPHELPLINK`; defaults to `metadata.homepage`.
     pub help_url: Option<String>,
+    /// Start-menu (and desktop) shortcuts to installed files.
+    pub shortcuts: Vec<MsiShortcut>,
+    /// A directory of the manifest (`""` for the installation folder itself)
+    /// appended to `PATH` on install and taken out on uninstall: the system
+    /// `PATH` per-machine, the user's per-user.
+    pub add_to_path: Option<String>,
+}
+
+/// A shortcut in the product's Start-menu folder (`Start menu\Programs\PRODUCT NAME`),
+/// and optionally on the desktop, to an installed file. Shortcuts are
+/// not advertised: they point at the file itself and start in its directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MsiShortcut {
+    /// The manifest path of the file it opens, e.g. `greeter.exe` or `bin/greeter.exe`.
+    pub target: String,
+    /// The name shown in the Start menu (and on the desktop), without `.lnk`.
+    pub name: String,
+    /// Also put the shortcut on the desktop.
+    pub desktop: bool,
+    /// The tooltip.
+    pub description: Option<String>,
 }
 
 impl MsiSpec {
@@ -275,6 +327,8 @@ impl MsiSpec {
             product_name: None,
             scope: MsiScope::PerMachine,
             help_url: None,
+            shortcuts: Vec::new(),
+            add_to_path: None,
         }
     }
 }
@@ -428,6 +482,22 @@ pub fn write_msi(
         file.directory = parent(file.path).map_or_else(|| "INSTALLDIR".to_string(), |p| directory_ids[p].clone());
         file.file_name = entry_names.remove(file.path).unwrap_or_default();
     }
+    let guids = names::Guids::new(app_id);
+    let flavour = format!("{}/{}", arch.platform(), spec.scope.name());
+    let component_attributes = if arch.is_64bit() { 256 } else { 0 };
+    let install_dir_name = names::msi_file_names(&[product_name]).remove(0);
+    let extra = integration::plan(&integration::Context {
+        spec,
+        files: install
+            .iter()
+            .map(|f| (f.path, (f.key.as_str(), f.directory.as_str())))
+            .collect(),
+        directories: directory_ids.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+        install_dir_name: &install_dir_name,
+        guids: &guids,
+        guid_stem: format!("{flavour}/{}", product_name.to_lowercase()),
+        component_attributes,
+    })?;
 
     // Cabinets first: file sizes and the package code come from them.
     let io_err = |source| MsiError::Io {
@@ -477,11 +547,8 @@ pub fn write_msi(
         cabinets.push((name, cab));
     }
 
-    let guids = names::Guids::new(app_id);
-    let flavour = format!("{}/{}", arch.platform(), spec.scope.name());
     let upgrade_code = guids.guid("upgrade");
     let product_code = guids.guid(&format!("product/{flavour}/{}", metadata.version));
-    let component_attributes = if arch.is_64bit() { 256 } else { 0 };
 
     let mut rows: Vec<(&str, Vec<Vec<Value>>)> = Vec::new();
     let text = |s: &str| Value::Str(s.to_string());
@@ -538,11 +605,10 @@ pub fn write_msi(
             "UserProgramsFolder"
         }
     };
-    let install_dir_name = names::msi_file_names(&[product_name]).remove(0);
     directory_rows.push(vec![
         text("INSTALLDIR"),
         text(install_parent),
-        Value::Str(install_dir_name),
+        Value::Str(install_dir_name.clone()),
     ]);
     for dir in &directories {
         let parent_id = parent(dir).map_or_else(|| "INSTALLDIR".to_string(), |p| directory_ids[p].clone());
@@ -552,6 +618,7 @@ pub fn write_msi(
             Value::Str(entry_names.remove(dir.as_str()).unwrap_or_default()),
         ]);
     }
+    directory_rows.extend(extra.directory);
     rows.push(("Directory", directory_rows));
 
     rows.push((
@@ -573,6 +640,7 @@ pub fn write_msi(
                     Value::Str(file.key.clone()),
                 ]
             })
+            .chain(extra.component)
             .collect(),
     ));
     let description = metadata.description.as_deref().unwrap_or(product_name);
@@ -594,6 +662,7 @@ pub fn write_msi(
         install
             .iter()
             .map(|file| vec![text("Complete"), Value::Str(file.key.clone())])
+            .chain(extra.feature_components)
             .collect(),
     ));
     rows.push((
@@ -649,13 +718,20 @@ pub fn write_msi(
             ),
         ]],
     ));
-    for (table, actions) in [
-        ("InstallExecuteSequence", tables::INSTALL_EXECUTE),
-        ("InstallUISequence", tables::INSTALL_UI),
-        ("AdminExecuteSequence", tables::ADMIN_EXECUTE),
-        ("AdminUISequence", tables::ADMIN_UI),
-        ("AdvtExecuteSequence", tables::ADVT_EXECUTE),
+    for (table, actions, added) in [
+        (
+            "InstallExecuteSequence",
+            tables::INSTALL_EXECUTE,
+            &extra.install_execute[..],
+        ),
+        ("InstallUISequence", tables::INSTALL_UI, &[]),
+        ("AdminExecuteSequence", tables::ADMIN_EXECUTE, &[]),
+        ("AdminUISequence", tables::ADMIN_UI, &[]),
+        ("AdvtExecuteSequence", tables::ADVT_EXECUTE, &extra.advt_execute[..]),
     ] {
+        let mut actions = actions.to_vec();
+        actions.extend_from_slice(added);
+        actions.sort_by_key(|(_, sequence)| *sequence);
         rows.push((
             table,
             actions
@@ -663,6 +739,16 @@ pub fn write_msi(
                 .map(|(action, sequence)| vec![text(action), Value::Null, Value::Int(*sequence)])
                 .collect(),
         ));
+    }
+    for (table, table_rows) in [
+        ("Registry", extra.registry),
+        ("Shortcut", extra.shortcut),
+        ("RemoveFile", extra.remove_file),
+        ("Environment", extra.environment),
+    ] {
+        if !table_rows.is_empty() {
+            rows.push((table, table_rows));
+        }
     }
 
     let strings: HashSet<&str> = rows
@@ -913,6 +999,18 @@ fn build_database(summary: &Summary<'_>, rows: Vec<(&str, Vec<Vec<Value>>)>) -> 
                 .insert_rows(Insert::into(table.name).rows(table_rows))
                 .map_err(db_err(table.name))?;
         }
+    }
+    // Optional tables exist only with rows: without them the package is unchanged.
+    for table in tables::OPTIONAL_TABLES {
+        let Some(table_rows) = rows.remove(table.name).filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        package
+            .create_table(table.name, (table.columns)())
+            .map_err(db_err(table.name))?;
+        package
+            .insert_rows(Insert::into(table.name).rows(table_rows))
+            .map_err(db_err(table.name))?;
     }
     let cursor = package.into_inner().map_err(db_err("_StringPool"))?;
     Ok(cursor.into_inner())

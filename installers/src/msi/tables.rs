@@ -226,6 +226,98 @@ pub const TABLES: &[TableDef] = &[
     },
 ];
 
+/// Tables created only when they have rows (shortcuts, registry values,
+/// the PATH entry), so that packages without them keep the same bytes.
+pub const OPTIONAL_TABLES: &[TableDef] = &[
+    TableDef {
+        name: "Registry",
+        columns: || {
+            vec![
+                id("Registry").primary_key().string(72),
+                Column::build("Root").range(-1, 3).int16(),
+                Column::build("Key")
+                    .localizable()
+                    .category(Category::RegPath)
+                    .string(255),
+                Column::build("Name")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(255),
+                Column::build("Value")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(0),
+                id("Component_").foreign_key("Component", 1).string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "Shortcut",
+        columns: || {
+            vec![
+                id("Shortcut").primary_key().string(72),
+                id("Directory_").foreign_key("Directory", 1).string(72),
+                Column::build("Name")
+                    .localizable()
+                    .category(Category::Filename)
+                    .string(128),
+                id("Component_").foreign_key("Component", 1).string(72),
+                Column::build("Target").category(Category::Shortcut).string(72),
+                Column::build("Arguments")
+                    .nullable()
+                    .category(Category::Formatted)
+                    .string(255),
+                Column::build("Description")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(255),
+                Column::build("Hotkey").nullable().range(0, 32767).int16(),
+                id("Icon_").nullable().foreign_key("Icon", 1).string(72),
+                Column::build("IconIndex").nullable().range(-32767, 32767).int16(),
+                Column::build("ShowCmd")
+                    .nullable()
+                    .enum_values(&["1", "3", "7"])
+                    .int16(),
+                id("WkDir").nullable().string(72),
+            ]
+        },
+    },
+    TableDef {
+        name: "RemoveFile",
+        columns: || {
+            vec![
+                id("FileKey").primary_key().string(72),
+                id("Component_").foreign_key("Component", 1).string(72),
+                Column::build("FileName")
+                    .nullable()
+                    .localizable()
+                    .category(Category::WildCardFilename)
+                    .string(255),
+                id("DirProperty").string(72),
+                Column::build("InstallMode").enum_values(&["1", "2", "3"]).int16(),
+            ]
+        },
+    },
+    TableDef {
+        name: "Environment",
+        columns: || {
+            vec![
+                id("Environment").primary_key().string(72),
+                Column::build("Name").localizable().category(Category::Text).string(255),
+                Column::build("Value")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(255),
+                id("Component_").foreign_key("Component", 1).string(72),
+            ]
+        },
+    },
+];
+
 /// The standard actions and their sequence numbers (those of the Windows
 /// Installer documentation's "suggested sequences", as WiX writes them).
 /// `RemoveExistingProducts` right after `InstallValidate` removes the older
@@ -290,3 +382,13 @@ pub const ADVT_EXECUTE: &[(&str, i32)] = &[
     ("PublishProduct", 6400),
     ("InstallFinalize", 6600),
 ];
+
+/// `InstallExecuteSequence` actions added with shortcuts.
+pub const SHORTCUT_ACTIONS: &[(&str, i32)] = &[("RemoveShortcuts", 3200), ("CreateShortcuts", 4500)];
+
+/// `InstallExecuteSequence` actions added with registry values.
+pub const REGISTRY_ACTIONS: &[(&str, i32)] = &[("RemoveRegistryValues", 2600), ("WriteRegistryValues", 5000)];
+
+/// `InstallExecuteSequence` actions added with environment variables.
+pub const ENVIRONMENT_ACTIONS: &[(&str, i32)] =
+    &[("RemoveEnvironmentStrings", 3300), ("WriteEnvironmentStrings", 5200)];
