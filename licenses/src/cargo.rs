@@ -12,7 +12,9 @@
 //! `cargo metadata` resolves features for the whole workspace at once, so a
 //! workspace member's list can include a crate only another member's
 //! features pull in. For a license audit that errs on the safe side: a crate
-//! is never missed, at worst one too many is listed.
+//! is never missed, at worst one too many is listed. Optional dependencies
+//! that only a weak feature (`dep?/feature`) mentions are listed as edges by
+//! `cargo metadata` but not built; those are left out.
 //!
 //! A crate's `license` field is an SPDX expression (crates.io has checked
 //! it since 2019, leniently: `MIT/Apache-2.0` is accepted as an old form of
@@ -143,6 +145,21 @@ struct Package {
     source: Option<String>,
     #[serde(default)]
     targets: Vec<Target>,
+    #[serde(default)]
+    dependencies: Vec<Dependency>,
+    /// Feature name → what it enables (`dep:x`, `x/f`, `x?/f`, other features).
+    #[serde(default)]
+    features: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Dependency {
+    name: String,
+    rename: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    /// `null` for normal dependencies, `"dev"`, `"build"`.
+    kind: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +179,9 @@ struct Node {
     id: String,
     #[serde(default)]
     deps: Vec<NodeDep>,
+    /// The features enabled on this package.
+    #[serde(default)]
+    features: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,9 +230,13 @@ fn crates_of(json: &[u8], manifest: Option<&Path>) -> Result<Vec<Component>, Car
     let mut queue: VecDeque<&str> = VecDeque::from([root]);
     while let Some(id) = queue.pop_front() {
         let node = nodes.get(id).ok_or_else(|| missing(id))?;
+        let parent = packages.get(id).ok_or_else(|| missing(id))?;
         for dep in node.deps.iter().filter(|d| d.is_normal()) {
             let package = packages.get(dep.pkg.as_str()).ok_or_else(|| missing(&dep.pkg))?;
-            if package.is_proc_macro() || !seen.insert(dep.pkg.as_str()) {
+            if package.is_proc_macro()
+                || !activates(parent, &node.features, &package.name)
+                || !seen.insert(dep.pkg.as_str())
+            {
                 continue;
             }
             linked.push(package);
@@ -225,6 +249,39 @@ fn crates_of(json: &[u8], manifest: Option<&Path>) -> Result<Vec<Component>, Car
             .then_with(|| compare_versions(&a.version, &b.version))
     });
     linked.into_iter().map(crate_component).collect()
+}
+
+/// Whether `parent`, with `enabled` features, really uses its dependency on
+/// the package named `name`. `cargo metadata` lists an optional dependency
+/// as an edge as soon as a *weak* feature (`name?/feature`) mentions it,
+/// although only a feature enabling `dep:name`, `name/feature` or the
+/// implicit feature `name` turns it on (`cargo tree` agrees); such an edge
+/// is not followed.
+fn activates(parent: &Package, enabled: &[String], name: &str) -> bool {
+    let mut entries = parent
+        .dependencies
+        .iter()
+        .filter(|d| d.kind.is_none() && d.name == name)
+        .peekable();
+    if entries.peek().is_none() {
+        // Not declared as a normal dependency (JSON from elsewhere): keep it.
+        return true;
+    }
+    entries.any(|dependency| {
+        if !dependency.optional {
+            return true;
+        }
+        let key = dependency.rename.as_deref().unwrap_or(&dependency.name);
+        let strong = format!("{key}/");
+        let explicit = format!("dep:{key}");
+        enabled.iter().any(|feature| {
+            feature == key
+                || parent
+                    .features
+                    .get(feature)
+                    .is_some_and(|items| items.iter().any(|item| *item == explicit || item.starts_with(&strong)))
+        })
+    })
 }
 
 /// The package the binary is built from: `resolve.root`; for a virtual
