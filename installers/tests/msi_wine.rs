@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{both, command, noise, output};
-use oxdist_installers::msi::{MsiInfo, MsiOptions, MsiScope, MsiSpec, msi_file_name, write_msi};
+use oxdist_installers::msi::{MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, msi_file_name, write_msi};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestPath, PackageMetadata};
 
@@ -60,6 +60,38 @@ fn spec(scope: MsiScope) -> MsiSpec {
     }
 }
 
+/// [`spec`] with a Start-menu and desktop shortcut to `greeter.exe`.
+fn spec_with_shortcut(scope: MsiScope) -> MsiSpec {
+    MsiSpec {
+        shortcuts: vec![MsiShortcut {
+            target: "greeter.exe".into(),
+            name: "Greeter".into(),
+            desktop: true,
+            description: None,
+        }],
+        ..spec(scope)
+    }
+}
+
+/// The shortcut files named `Greeter.lnk` anywhere below `drive_c`.
+fn shortcuts(drive_c: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![drive_c.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            } else if entry.file_name() == "Greeter.lnk" {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// The default payload: an executable, nested directories, names that are
 /// and are not 8.3, a Windows-1252 name, an empty file and a larger file.
 fn payload() -> BTreeMap<&'static str, Vec<u8>> {
@@ -76,6 +108,11 @@ fn payload() -> BTreeMap<&'static str, Vec<u8>> {
 
 /// Writes an MSI of `files` into `dir`.
 fn build(dir: &Path, version: &str, scope: MsiScope, files: &BTreeMap<&str, Vec<u8>>) -> MsiInfo {
+    build_with(dir, version, &spec(scope), files)
+}
+
+/// Writes an MSI of `files` with `spec` into `dir`.
+fn build_with(dir: &Path, version: &str, spec: &MsiSpec, files: &BTreeMap<&str, Vec<u8>>) -> MsiInfo {
     let mut manifest = FileManifest::new();
     for (path, bytes) in files {
         let entry = FileEntry::from_bytes(bytes.clone(), path.ends_with(".exe"), format!("test data {path}"));
@@ -87,7 +124,7 @@ fn build(dir: &Path, version: &str, scope: MsiScope, files: &BTreeMap<&str, Vec<
         timestamp: TIME,
         ..MsiOptions::default()
     };
-    write_msi(&meta, &spec(scope), &manifest, &options, &dest).unwrap()
+    write_msi(&meta, spec, &manifest, &options, &dest).unwrap()
 }
 
 /// Every regular file below `root`, by `/`-separated relative path.
@@ -170,7 +207,8 @@ impl Wine {
         cmd.env("WINEPREFIX", &self.prefix)
             .env("WINEDEBUG", "-all")
             // No Mono or Gecko download prompts.
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            // No Mono or Gecko download prompts; no menu entries in the real $HOME.
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml,winemenubuilder.exe=")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("WINEARCH")
@@ -338,7 +376,12 @@ fn decode_log(bytes: &[u8]) -> String {
 fn per_machine_install_and_uninstall() {
     let wine = Wine::boot();
     let files = payload();
-    let info = build(wine.dir.path(), "1.2.3", MsiScope::PerMachine, &files);
+    let info = build_with(
+        wine.dir.path(),
+        "1.2.3",
+        &spec_with_shortcut(MsiScope::PerMachine),
+        &files,
+    );
 
     wine.install(&info.path, "install.log");
     assert_installed(&wine.per_machine_root(), &files);
@@ -369,11 +412,34 @@ fn per_machine_install_and_uninstall() {
         "a per-machine product is not in HKCU"
     );
 
+    // The Start-menu shortcut, in a folder named after the product. Wine 8
+    // puts it in the user's Start menu (AppData/Roaming/…) even for a
+    // per-machine package, where Windows uses ProgramData; and it creates no
+    // desktop shortcut in a fresh prefix, whose Desktop folder is a link to
+    // the (missing) Unix desktop — so the desktop one is checked in the
+    // Shortcut table only (tests/msi.rs), not here.
+    let links = shortcuts(&wine.drive_c());
+    let relative: Vec<String> = links
+        .iter()
+        .map(|l| l.strip_prefix(wine.drive_c()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        relative
+            .iter()
+            .any(|l| l.ends_with(&format!("Start Menu/Programs/{PRODUCT}/Greeter.lnk"))),
+        "a Start-menu shortcut: {relative:?}"
+    );
+
     wine.uninstall(&info.path, "uninstall.log");
     assert_removed(&wine.per_machine_root());
     assert!(
         wine.arp_entries(HKLM_UNINSTALL).is_empty(),
         "the Uninstall entry is removed"
+    );
+    assert_eq!(
+        shortcuts(&wine.drive_c()),
+        Vec::<PathBuf>::new(),
+        "shortcuts are removed"
     );
 }
 
