@@ -12,7 +12,8 @@
 //! - [`openpgp`]: OpenPGP secret keys and detached signatures (deb, rpm,
 //!   checksum files).
 //! - [`authenticode`]: Authenticode signatures of Windows PE files (EXE, DLL,
-//!   `.pyd`), RSA keys from PEM or PKCS#12, with split signing for HSMs.
+//!   `.pyd`) and MSI packages, RSA keys from PEM or PKCS#12, with split
+//!   signing for HSMs (PE files).
 //!
 //! Apple code signing will be a module beside them.
 
