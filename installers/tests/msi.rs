@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{both, command, noise, output, run};
+use common::{both, command, noise, output, run, tree};
 use oxdist_installers::msi::{
     MsiArch, MsiError, MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, MsiVersion, msi_file_name, write_msi,
 };
@@ -166,24 +166,6 @@ fn suminfo(msi: &Path) -> BTreeMap<String, String> {
         .filter_map(|line| line.split_once(": "))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect()
-}
-
-/// Every regular file below `root`, by `/`-separated relative path.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn manifest_tree(manifest: &FileManifest) -> BTreeMap<String, Vec<u8>> {

@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{both, command, noise, output};
+use common::{both, command, noise, output, tree};
 use oxdist_installers::msi::{MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, msi_file_name, write_msi};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestPath, PackageMetadata};
@@ -125,24 +125,6 @@ fn build_with(dir: &Path, version: &str, spec: &MsiSpec, files: &BTreeMap<&str, 
         ..MsiOptions::default()
     };
     write_msi(&meta, spec, &manifest, &options, &dest).unwrap()
-}
-
-/// Every regular file below `root`, by `/`-separated relative path.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[track_caller]

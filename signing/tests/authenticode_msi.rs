@@ -6,196 +6,32 @@
 //! verifier. Missing tools fail the tests with the command that installs
 //! them (scripts/install-oracles.sh).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{Pki, hex, ok, tool};
 use oxdist_installers::msi::{MsiOptions, MsiSpec, write_msi};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestPath, PackageMetadata};
-use oxdist_signing::authenticode::{AuthenticodeError, CodeSigner, SignOptions, is_signed_msi, msi_digest, sign_msi};
+use oxdist_signing::authenticode::{AuthenticodeError, SignOptions, is_signed_msi, msi_digest, sign_msi};
 
-// ---------------------------------------------------------------------------
-// Oracles.
-
-fn tool(program: &str, package: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output();
+/// Verifies `signed`, failing unless the signature is valid and the
+/// signed imprint equals the recomputed one; returns that imprint (hex).
+fn verify_ok(pki: &Pki, signed: &[u8]) -> String {
+    let (success, report) = pki.verify("verify.msi", signed);
+    assert!(success, "osslsigncode verify failed:\n{report}");
     assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "{program} is not installed; install it with `apt-get install {package}` (scripts/install-oracles.sh)"
+        report.lines().any(|l| l.trim() == "Signature verification: ok"),
+        "{report}"
     );
-    Command::new(program)
-}
-
-fn run(mut command: Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
-}
-
-fn ok(command: Command) -> String {
-    let debug = format!("{command:?}");
-    let output = run(command);
-    assert!(
-        output.status.success(),
-        "{debug} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let mut command = tool("openssl", "openssl");
-    command.current_dir(dir).args(args);
-    ok(command);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-// ---------------------------------------------------------------------------
-// A throwaway PKI, removed with its temporary directory.
-
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
-impl Pki {
-    /// A CA (`ca.pem`) and a code-signing certificate it issued (`cs.pem`, key `cs.key`).
-    fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("authenticode-msi").tempdir().unwrap();
-        let p = dir.path();
-        std::fs::write(
-            p.join("ext.cnf"),
-            "[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n\
-             [cs]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = codeSigning\n\
-             subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
-        )
-        .unwrap();
-        for (key, subject) in [("ca", "/CN=oxdist test CA"), ("cs", "/CN=oxdist test signer/O=oxdist")] {
-            let out = format!("{key}.key");
-            openssl(
-                p,
-                &[
-                    "genpkey",
-                    "-algorithm",
-                    "RSA",
-                    "-pkeyopt",
-                    "rsa_keygen_bits:2048",
-                    "-out",
-                    &out,
-                ],
-            );
-            let csr = format!("{key}.csr");
-            openssl(p, &["req", "-new", "-key", &out, "-subj", subject, "-out", &csr]);
-        }
-        openssl(
-            p,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "ca.csr",
-                "-signkey",
-                "ca.key",
-                "-days",
-                "3650",
-                "-extfile",
-                "ext.cnf",
-                "-extensions",
-                "ca",
-                "-out",
-                "ca.pem",
-            ],
-        );
-        openssl(
-            p,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "cs.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                "4243",
-                "-days",
-                "3650",
-                "-extfile",
-                "ext.cnf",
-                "-extensions",
-                "cs",
-                "-out",
-                "cs.pem",
-            ],
-        );
-        Pki { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).unwrap()
-    }
-
-    fn signer(&self) -> CodeSigner {
-        CodeSigner::from_pem(
-            &self.read("cs.key"),
-            &[self.read("cs.pem"), self.read("ca.pem")].concat(),
-        )
-        .unwrap()
-    }
-
-    /// Writes `bytes` to a file in the PKI's directory and returns its path.
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    /// `osslsigncode verify` of `signed` against `ca.pem`: (success, stdout + stderr).
-    fn verify(&self, signed: &[u8]) -> (bool, String) {
-        let file = self.file("verify.msi", signed);
-        let mut command = tool("osslsigncode", "osslsigncode");
-        command
-            .arg("verify")
-            .arg("-in")
-            .arg(&file)
-            .arg("-CAfile")
-            .arg(self.path("ca.pem"));
-        let output = run(command);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
-
-    /// Verifies `signed`, failing unless the signature is valid and the
-    /// signed imprint equals the recomputed one; returns that imprint (hex).
-    fn verify_ok(&self, signed: &[u8]) -> String {
-        let (success, report) = self.verify(signed);
-        assert!(success, "osslsigncode verify failed:\n{report}");
-        assert!(
-            report.lines().any(|l| l.trim() == "Signature verification: ok"),
-            "{report}"
-        );
-        let current = field(&report, "Current DigitalSignature");
-        let calculated = field(&report, "Calculated DigitalSignature");
-        assert_eq!(current, calculated, "{report}");
-        assert!(!report.contains("MISMATCH"), "{report}");
-        calculated
-    }
+    let current = field(&report, "Current DigitalSignature");
+    let calculated = field(&report, "Calculated DigitalSignature");
+    assert_eq!(current, calculated, "{report}");
+    assert!(!report.contains("MISMATCH"), "{report}");
+    calculated
 }
 
 /// The value of a `NAME : VALUE` line of osslsigncode's report.
@@ -208,7 +44,7 @@ fn field(report: &str, name: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no {name:?} line in:\n{report}"))
         .trim()
-        .to_uppercase()
+        .to_lowercase()
 }
 
 fn options() -> SignOptions {
@@ -354,16 +190,16 @@ fn signs_a_real_msi_that_osslsigncode_and_msitools_accept() {
     let pki = Pki::new();
     let input = real_msi();
     assert!(!is_signed_msi(&input).unwrap());
-    let signed = sign_msi(&input, &pki.signer(), &options()).unwrap();
+    let signed = sign_msi(&input, &pki.pem_signer(), &options()).unwrap();
     assert!(is_signed_msi(&signed).unwrap());
     assert_eq!(&signed[26..28], [3, 0], "CFB major version 3");
     assert_eq!(&signed[30..32], [9, 0], "512-byte sectors");
 
-    let calculated = pki.verify_ok(&signed);
+    let calculated = verify_ok(&pki, &signed);
     assert_eq!(calculated, hex(&msi_digest(&input).unwrap()));
     // The imprint ignores the signature stream and the container's layout.
     assert_eq!(msi_digest(&signed).unwrap(), msi_digest(&input).unwrap());
-    let (_, report) = pki.verify(&signed);
+    let (_, report) = pki.verify("verify.msi", &signed);
     assert!(report.contains("Text description: Greeter App"), "{report}");
     assert!(
         report.contains("URL description: https://example.org/greeter"),
@@ -420,8 +256,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn the_imprint_follows_osslsigncode_for_odd_names_and_storages() {
     let pki = Pki::new();
     let input = odd_compound_file();
-    let signed = sign_msi(&input, &pki.signer(), &SignOptions::default()).unwrap();
-    let calculated = pki.verify_ok(&signed);
+    let signed = sign_msi(&input, &pki.pem_signer(), &SignOptions::default()).unwrap();
+    let calculated = verify_ok(&pki, &signed);
     assert_eq!(calculated, hex(&msi_digest(&input).unwrap()));
     let expected = streams(&input);
     let mut actual = streams(&signed);
@@ -432,7 +268,7 @@ fn the_imprint_follows_osslsigncode_for_odd_names_and_storages() {
 #[test]
 fn signing_is_reproducible_and_replaces_signatures() {
     let pki = Pki::new();
-    let signer = pki.signer();
+    let signer = pki.pem_signer();
     let input = real_msi();
     let once = sign_msi(&input, &signer, &options()).unwrap();
     assert_eq!(sign_msi(&input, &signer, &options()).unwrap(), once);
@@ -457,15 +293,15 @@ fn signing_is_reproducible_and_replaces_signatures() {
     let theirs = std::fs::read(&other).unwrap();
     assert_eq!(msi_digest(&theirs).unwrap(), msi_digest(&input).unwrap());
     let resigned = sign_msi(&theirs, &signer, &options()).unwrap();
-    pki.verify_ok(&resigned);
+    verify_ok(&pki, &resigned);
     assert_eq!(resigned, once);
 }
 
 #[test]
 fn a_changed_stream_fails_verification() {
     let pki = Pki::new();
-    let signed = sign_msi(&real_msi(), &pki.signer(), &options()).unwrap();
-    pki.verify_ok(&signed);
+    let signed = sign_msi(&real_msi(), &pki.pem_signer(), &options()).unwrap();
+    verify_ok(&pki, &signed);
     // Flip one byte in the middle of the first cabinet, in place.
     let mut file = cfb::CompoundFile::open(Cursor::new(signed.clone())).unwrap();
     let cabinet = file
@@ -485,7 +321,7 @@ fn a_changed_stream_fails_verification() {
     let tampered = file.into_inner().into_inner();
     assert_ne!(tampered, signed);
 
-    let (success, report) = pki.verify(&tampered);
+    let (success, report) = pki.verify("verify.msi", &tampered);
     assert!(!success, "a changed stream must not verify:\n{report}");
     assert_ne!(
         field(&report, "Current DigitalSignature"),
@@ -497,7 +333,7 @@ fn a_changed_stream_fails_verification() {
 #[test]
 fn non_msi_input_is_refused() {
     let pki = Pki::new();
-    let signer = pki.signer();
+    let signer = pki.pem_signer();
     let pe = [b"MZ\x90\x00".as_slice(), &[0; 200]].concat();
     for input in [pe.as_slice(), b"just some text\n", b""] {
         assert!(
