@@ -93,6 +93,10 @@ pub enum Command {
         /// PEM certificate chain for --authenticode-key, the signer's first or anywhere
         #[arg(long, value_name = "FILE", env = "OXDIST_AUTHENTICODE_CERT_FILE")]
         authenticode_cert: Option<PathBuf>,
+        /// RFC 3161 timestamp authority for Authenticode signatures (http://),
+        /// e.g. http://timestamp.digicert.com; timestamped artifacts differ per build
+        #[arg(long, value_name = "URL", env = "OXDIST_AUTHENTICODE_TIMESTAMP_URL")]
+        authenticode_timestamp_url: Option<String>,
     },
     /// Build a target, then run the executable it produces
     Run {
@@ -234,6 +238,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
             authenticode_pfx,
             authenticode_key,
             authenticode_cert,
+            authenticode_timestamp_url,
         } => commands::package::run(
             &commands::package::PackageArgs {
                 formats: format,
@@ -245,6 +250,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
                     key: authenticode_key.as_deref(),
                     cert: authenticode_cert.as_deref(),
                 },
+                authenticode_timestamp_url: authenticode_timestamp_url.as_deref(),
             },
             &cli.global,
             &reporter,

@@ -474,3 +474,207 @@ fn msi_is_signed_with_authenticode() {
     p.run(&["package", "--format", "zip", "--authenticode-pfx", &path("cs.pfx")])
         .fails_with(2, &["add msi to --format"]);
 }
+
+/// distlib's 64-bit Windows launcher from pip 24.0's wheel: a real PE to sign.
+fn windows_launcher(dest: &Path) {
+    let wheel = common::fetch_wheel("pip==24.0", "pip-24.0-", &[], &[]);
+    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheel)
+        .arg("pip/_vendor/distlib/t64.exe")
+        .arg(dest)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "extracting t64.exe from {}", wheel.display());
+}
+
+/// `code_signer_from_pem_files(...).activate()` in the configuration signs
+/// the MSI and, before it is packed, the Windows binaries inside; the
+/// installed tree's LICENSE becomes the wizard's license page.
+#[test]
+fn configured_code_signer_signs_the_msi_and_its_binaries() {
+    let p = Project::new();
+    windows_launcher(&p.path().join("payload/app.exe"));
+    p.file("payload/LICENSE", "Greeter license: be kind.\n");
+    p.file("payload/data/readme.txt", "hello");
+    std::fs::create_dir_all(p.path().join("pki")).unwrap();
+    code_signing_pki(&p.path().join("pki"));
+    let config = |signer: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org",
+    homepage = "https://example.org/", target_triple = "x86_64-pc-windows-msvc")
+{signer}
+register_target("files", lambda: glob(["payload/**/*"], strip_prefix = "payload/"), default = True)
+resolve_targets()
+"#
+        )
+    };
+    p.config(&config(
+        r#"signer = code_signer_from_pem_files("pki/cs.pem", "pki/cs.key")
+signer.activate()"#,
+    ));
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let run = p.run_with_env(&["package", "--format", "msi"], &env).ok();
+    assert!(run.stderr.contains(", signed)"), "{}", run.stderr);
+    let msi = p.path().join("dist/greeter-1.2.3-x86_64-pc-windows-msvc.msi");
+    let ca = p.path().join("pki/ca.pem");
+    let verify = |file: &Path| {
+        let out = std::process::Command::new("osslsigncode")
+            .args(["verify", "-in", file.to_str().unwrap(), "-CAfile", ca.to_str().unwrap()])
+            .output()
+            .expect("osslsigncode (apt-get install osslsigncode)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success() && text.contains("Signature verification: ok"),
+            "{}: {text}",
+            file.display()
+        );
+    };
+    verify(&msi);
+    let out = p.path().join("extracted");
+    common::tool(
+        "msiextract",
+        &["-C", out.to_str().unwrap(), msi.to_str().unwrap()],
+        "msitools",
+    );
+    verify(&out.join("greeter/app.exe"));
+    let control = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Control"], "msitools");
+    assert!(
+        control.contains("Greeter license: be kind."),
+        "license page:\n{control}"
+    );
+    // Signed without a timestamp, the MSI is the same from build to build.
+    let first = std::fs::read(&msi).unwrap();
+    p.run_with_env(&["package", "--format", "msi"], &env).ok();
+    assert!(
+        std::fs::read(&msi).unwrap() == first,
+        "the signed MSI differs between builds"
+    );
+
+    // One active signer; a PFX signer with no password anywhere says where to put it.
+    p.config(&config(
+        r#"signer = code_signer_from_pem_files("pki/cs.pem", "pki/cs.key")
+signer.activate()
+signer.activate()"#,
+    ));
+    p.run(&["package", "--format", "msi"])
+        .fails_with(3, &["already active"]);
+    p.config(&config(r#"code_signer_from_pfx_file("pki/cs.pfx").activate()"#));
+    p.run(&["package", "--format", "msi"])
+        .fails_with(4, &["cs.pfx", "OXDIST_AUTHENTICODE_PASSWORD"]);
+    // A password in the configuration works and never shows.
+    p.config(&config(
+        r#"code_signer_from_pfx_file("pki/cs.pfx", "pfx-secret-123").activate()"#,
+    ));
+    let run = p.run_with_env(&["package", "--format", "msi"], &env).ok();
+    assert!(!run.stderr.contains("pfx-secret-123"), "{}", run.stderr);
+    assert!(std::fs::read(&msi).unwrap() == first, "PFX and PEM signatures differ");
+    // The timestamp authority is asked (here: nobody listens), for the
+    // binaries first; the error names it and dist/ keeps the last good MSI.
+    p.config(&config(
+        r#"signer = code_signer_from_pem_files("pki/cs.pem", "pki/cs.key")
+signer.set_time_stamp_server("http://127.0.0.1:9/tsa")
+signer.activate()"#,
+    ));
+    p.run_with_env(&["package", "--format", "msi"], &env)
+        .fails_with(1, &["http://127.0.0.1:9/tsa", "app.exe"]);
+    assert!(
+        std::fs::read(&msi).unwrap() == first,
+        "a failed signing replaced the MSI"
+    );
+    // A timestamp URL needs a key.
+    p.config(&config(""));
+    p.run(&[
+        "package",
+        "--format",
+        "msi",
+        "--authenticode-timestamp-url",
+        "http://127.0.0.1:9/",
+    ])
+    .fails_with(2, &["give a key too"]);
+}
+
+/// `license_path` and `product_icon_path` are read relative to the
+/// configuration when packaging; missing files are named.
+#[test]
+fn wix_msi_builder_license_and_icon() {
+    let p = Project::new();
+    p.file("payload/app.exe", "MZ not really a program");
+    p.file("EULA.txt", "Terms {of} use\\n");
+    // A 1×1 32-bit icon.
+    let mut ico = vec![0u8, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 32, 0];
+    let bitmap_len = 40 + 4 + 4;
+    ico.extend_from_slice(&(bitmap_len as u32).to_le_bytes());
+    ico.extend_from_slice(&22u32.to_le_bytes());
+    let mut header = vec![0u8; 40];
+    header[0] = 40;
+    header[4] = 1;
+    header[8] = 2;
+    header[12] = 1;
+    header[14] = 32;
+    ico.extend_from_slice(&header);
+    ico.extend_from_slice(&[0, 0, 255, 255, 0, 0, 0, 0]);
+    std::fs::write(p.path().join("greeter.ico"), &ico).unwrap();
+    let config = |license: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "greeter", version = "1.0", target_triple = "x86_64-pc-windows-msvc")
+def make_msi():
+    msi = WiXMSIBuilder("org.example.greeter", "Greeter", "1.0", "Example Org")
+    msi.add_program_files_manifest(glob(["payload/**/*"], strip_prefix = "payload/"))
+    msi.license_path = "{license}"
+    msi.product_icon_path = "greeter.ico"
+    return msi
+register_target("msi", make_msi, default = True)
+resolve_targets()
+"#
+        )
+    };
+    p.config(&config("EULA.txt"));
+    p.run(&["package", "--format", "msi"]).ok();
+    let msi = p.path().join("dist/greeter-1.0-x86_64-pc-windows-msvc.msi");
+    let control = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Control"], "msitools");
+    assert!(control.contains(r"Terms \{of\} use"), "license page:\n{control}");
+    let property = common::tool("msiinfo", &["export", msi.to_str().unwrap(), "Property"], "msitools");
+    assert!(property.contains("ARPPRODUCTICON"), "{property}");
+    p.config(&config("missing/EULA.rtf"));
+    p.run(&["package", "--format", "msi"])
+        .fails_with(3, &["license_path", "missing/EULA.rtf"]);
+}
+
+/// `exe.to_wix_msi_builder(...)` (PyOxidizer's shortcut): the executable
+/// in the installation folder and a Start-menu shortcut to it. This host
+/// builds Linux executables, so packaging stops at the target triple.
+#[test]
+fn executable_to_wix_msi_builder() {
+    let p = Project::new();
+    p.file("src/demo/__init__.py", "def main():\n    print('demo')\n");
+    p.config(
+        r#"
+set_package_metadata(name = "demo", version = "1.0", license = "MIT", vendor = "Example Org")
+set_license_policy(copyleft = "warn", unknown = "warn")
+def make_msi():
+    dist = default_python_distribution()
+    config = dist.make_python_interpreter_config()
+    config.run_command = "import demo; demo.main()"
+    exe = dist.to_python_executable("demo", config = config)
+    exe.add_python_resources(exe.read_package_root("src", ["demo"]))
+    msi = exe.to_wix_msi_builder("org.example.demo", "Demo", "1.0.0", "Example Org")
+    print("built %s, product %s %s" % (msi, msi.product_name, msi.product_version))
+    return msi
+register_target("msi", make_msi, default = True)
+resolve_targets()
+"#,
+    );
+    let run = p
+        .run(&["package", "--format", "msi"])
+        .fails_with(3, &["not a Windows target"]);
+    assert!(
+        run.stderr.contains("built WiXMSIBuilder<org.example.demo, ") && run.stderr.contains("product Demo 1.0.0"),
+        "{}",
+        run.stderr
+    );
+}

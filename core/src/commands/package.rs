@@ -91,6 +91,8 @@ pub struct PackageArgs<'a> {
     pub out: Option<&'a Path>,
     pub pgp_key: Option<&'a Path>,
     pub authenticode: super::authenticode_key::KeySource<'a>,
+    /// `--authenticode-timestamp-url`.
+    pub authenticode_timestamp_url: Option<&'a str>,
 }
 
 pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
@@ -104,27 +106,47 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     if let Some(key) = &key {
         reporter.detail(format!("signing with {} ({})", key.origin, key.signer.fingerprint()));
     }
-    let authenticode = if formats.contains(&PackageFormat::Msi) {
-        super::authenticode_key::load(args.authenticode)?
-    } else if args.authenticode.is_set() {
+    let msi = formats.contains(&PackageFormat::Msi);
+    let authenticode = if msi {
+        super::authenticode_key::load(args.authenticode, args.authenticode_timestamp_url)?
+    } else if args.authenticode.is_set() || args.authenticode_timestamp_url.is_some() {
         return Err(Error::Usage(
-            "--authenticode-pfx, --authenticode-key and --authenticode-cert sign MSIs: add msi to --format".into(),
+            "--authenticode-pfx, --authenticode-key, --authenticode-cert and --authenticode-timestamp-url sign MSIs: add msi to --format".into(),
         ));
     } else {
         None
     };
-    if let Some(key) = &authenticode {
-        reporter.detail(format!(
-            "signing MSIs with {} ({})",
-            key.origin,
-            key.signer.chain().subject()
-        ));
-    }
     let resolve = match args.target {
         Some(t) => Resolve::Targets(vec![t.to_string()]),
         None => Resolve::Default,
     };
     let evaluation = super::evaluate(global, resolve)?;
+    // The command line's key wins; else the configuration's active signer,
+    // loaded now, before the target is built.
+    let authenticode = match (authenticode, &evaluation.code_signer) {
+        (Some(key), _) => Some(key),
+        (None, Some(configured)) if msi => Some(super::authenticode_key::load_configured(
+            configured,
+            args.authenticode_timestamp_url,
+        )?),
+        (None, _) => None,
+    };
+    if authenticode.is_none() && args.authenticode_timestamp_url.is_some() {
+        return Err(Error::Usage(
+            "--authenticode-timestamp-url timestamps Authenticode signatures: give a key too (--authenticode-pfx, or --authenticode-key and --authenticode-cert), or activate a code signer in the configuration".into(),
+        ));
+    }
+    if let Some(key) = &authenticode {
+        let timestamp = key
+            .timestamp_url
+            .as_deref()
+            .map_or_else(String::new, |url| format!(", timestamps from {url}"));
+        reporter.detail(format!(
+            "signing MSIs and the Windows binaries in them with {} ({}){timestamp}",
+            key.origin,
+            key.signer.chain().subject()
+        ));
+    }
     let (name, output) = evaluation.outputs.first().expect("one target was resolved");
     // The gate comes before the build: nothing is written for a target
     // whose contents may not be shipped.
@@ -224,17 +246,22 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                     timestamp: mtime,
                     ..MsiOptions::default()
                 };
-                let (metadata, spec) = msi_settings(output, metadata)?;
+                let (metadata, spec) = msi_settings(output, manifest, metadata, &evaluation.config_path)?;
                 match &authenticode {
                     None => {
                         write_msi(&metadata, &spec, manifest, &options, &dest)?;
                     }
                     Some(key) => {
+                        let sign_options = sign_options(key, &metadata);
+                        let (signed_manifest, signed) = sign_windows_binaries(manifest, key, &sign_options)?;
+                        if signed > 0 {
+                            reporter.detail(format!("signed {signed} Windows binaries for the MSI"));
+                        }
                         // Unsigned into the build directory, signed into place:
                         // `dest` never holds an unsigned or half-signed MSI.
                         let unsigned = evaluation.build_path.join("msi").join(&file_name);
-                        write_msi(&metadata, &spec, manifest, &options, &unsigned)?;
-                        sign_msi_into(&unsigned, &dest, key, &metadata)?;
+                        write_msi(&metadata, &spec, &signed_manifest, &options, &unsigned)?;
+                        sign_msi_into(&unsigned, &dest, key, &sign_options)?;
                     }
                 }
             }
@@ -300,18 +327,81 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
 /// `WiXMSIBuilder` (its `product_version` replaces the metadata's version,
 /// its `arch` must agree with the target triple), else the defaults: per
 /// machine, every GUID derived from the package name, the manufacturer from
-/// `vendor`, else the maintainer's name.
-fn msi_settings(output: &TargetOutput, metadata: &PackageMetadata) -> Result<(PackageMetadata, MsiSpec), Error> {
+/// `vendor`, else the maintainer's name. The license page shows
+/// `license_path` (relative to the configuration), else the installed
+/// tree's top-level `LICENSE`, `LICENSE.txt`, `LICENSE.rtf`, `LICENSE.md`
+/// or `COPYING`; without either the wizard has no license page.
+fn msi_settings(
+    output: &TargetOutput,
+    manifest: &FileManifest,
+    metadata: &PackageMetadata,
+    config_path: &Path,
+) -> Result<(PackageMetadata, MsiSpec), Error> {
+    let metadata = msi_metadata(output, metadata)?;
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let read_setting = |setting: &str, path: &str| {
+        let path = config_dir.join(path);
+        std::fs::read(&path).map_err(|e| {
+            Error::Settings(format!(
+                "WiXMSIBuilder.{setting} = {}: cannot read it: {e}",
+                path.display()
+            ))
+        })
+    };
+    let mut spec = match output {
+        TargetOutput::Msi(msi) => {
+            let mut spec = msi.spec.clone();
+            if let Some(path) = &msi.license_path {
+                let bytes = read_setting("license_path", path)?;
+                spec.license = Some(String::from_utf8(bytes).map_err(|_| {
+                    Error::Settings(format!(
+                        "WiXMSIBuilder.license_path = {path}: not UTF-8 text (RTF files are ASCII; save plain text as UTF-8)"
+                    ))
+                })?);
+            }
+            if let Some(path) = &msi.product_icon_path {
+                spec.icon = Some(read_setting("product_icon_path", path)?);
+            }
+            spec
+        }
+        _ => {
+            let mut spec = MsiSpec::new(metadata.name.clone());
+            spec.manufacturer = metadata.vendor.clone().or_else(|| {
+                metadata
+                    .maintainer
+                    .as_deref()
+                    .map(|m| m.split('<').next().unwrap_or(m).trim().to_string())
+                    .filter(|m| !m.is_empty())
+            });
+            spec
+        }
+    };
+    if spec.license.is_none() {
+        spec.license = installed_license(manifest)?;
+    }
+    Ok((metadata, spec))
+}
+
+/// The text of the installed tree's own top-level license file, if it has one.
+fn installed_license(manifest: &FileManifest) -> Result<Option<String>, Error> {
+    use oxdist_installers::{ManifestEntry, ManifestPath};
+    for name in ["LICENSE.rtf", "LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING"] {
+        let path = ManifestPath::new(name)?;
+        if let Some(ManifestEntry::File(file)) = manifest.get(&path) {
+            let bytes = file.data.read()?;
+            // A license in another encoding is installed, not shown.
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                return Ok(Some(text.to_string()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The metadata of the MSI: the `WiXMSIBuilder`'s version and architecture checks.
+fn msi_metadata(output: &TargetOutput, metadata: &PackageMetadata) -> Result<PackageMetadata, Error> {
     let TargetOutput::Msi(msi) = output else {
-        let mut spec = MsiSpec::new(metadata.name.clone());
-        spec.manufacturer = metadata.vendor.clone().or_else(|| {
-            metadata
-                .maintainer
-                .as_deref()
-                .map(|m| m.split('<').next().unwrap_or(m).trim().to_string())
-                .filter(|m| !m.is_empty())
-        });
-        return Ok((metadata.clone(), spec));
+        return Ok(metadata.clone());
     };
     let mut metadata = metadata.clone();
     metadata.version = msi.product_version.clone();
@@ -328,32 +418,89 @@ fn msi_settings(output: &TargetOutput, metadata: &PackageMetadata) -> Result<(Pa
             )));
         }
     }
-    Ok((metadata, msi.spec.clone()))
+    Ok(metadata)
 }
 
-/// Signs the MSI at `unsigned` with Authenticode (program name and URL
-/// from the metadata) and writes the result to `dest` atomically.
+/// How Authenticode signatures are made: program name and URL from the
+/// metadata, the key's timestamp authority.
+fn sign_options(
+    key: &super::authenticode_key::AuthenticodeKey,
+    metadata: &PackageMetadata,
+) -> oxdist_signing::authenticode::SignOptions {
+    oxdist_signing::authenticode::SignOptions {
+        program_name: Some(metadata.name.clone()),
+        url: metadata.homepage.clone(),
+        timestamp: key.timestamp_url.clone(),
+        ..Default::default()
+    }
+}
+
+/// File name extensions of the Windows binaries signed before they go into an MSI.
+const SIGNED_EXTENSIONS: [&str; 3] = ["exe", "dll", "pyd"];
+
+/// `manifest` with every unsigned PE file (`.exe`, `.dll`, `.pyd`) signed,
+/// and how many were signed. Binaries that already carry a signature (a
+/// vendor's DLL) keep it; files with those extensions that are not PE
+/// images are left alone.
+fn sign_windows_binaries(
+    manifest: &FileManifest,
+    key: &super::authenticode_key::AuthenticodeKey,
+    options: &oxdist_signing::authenticode::SignOptions,
+) -> Result<(FileManifest, usize), Error> {
+    use oxdist_installers::{FileEntry, ManifestEntry};
+    use oxdist_signing::authenticode::{is_signed_pe, sign_pe};
+
+    let mut signed_manifest = FileManifest::new();
+    let mut signed = 0;
+    for (path, entry) in manifest.entries() {
+        let signable = path
+            .as_str()
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| SIGNED_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()));
+        let ManifestEntry::File(file) = entry else {
+            signed_manifest.add(path.clone(), entry.clone())?;
+            continue;
+        };
+        if !signable {
+            signed_manifest.add(path.clone(), entry.clone())?;
+            continue;
+        }
+        let bytes = file.data.read()?;
+        // Not a PE image (or one the parser cannot read): installed as it is.
+        if !bytes.starts_with(b"MZ") || is_signed_pe(&bytes).unwrap_or(true) {
+            signed_manifest.add(path.clone(), entry.clone())?;
+            continue;
+        }
+        let signed_bytes = sign_pe(&bytes, &key.signer, options).map_err(|source| Error::Authenticode {
+            path: PathBuf::from(path.as_str()),
+            source,
+        })?;
+        signed_manifest.add_file(
+            path.clone(),
+            FileEntry::from_bytes(signed_bytes, file.executable, format!("{} (signed)", file.origin)),
+        )?;
+        signed += 1;
+    }
+    Ok((signed_manifest, signed))
+}
+
+/// Signs the MSI at `unsigned` with Authenticode and writes the result to
+/// `dest` atomically.
 fn sign_msi_into(
     unsigned: &Path,
     dest: &Path,
     key: &super::authenticode_key::AuthenticodeKey,
-    metadata: &PackageMetadata,
+    options: &oxdist_signing::authenticode::SignOptions,
 ) -> Result<(), Error> {
     let bytes = std::fs::read(unsigned).map_err(|source| Error::Io {
         path: unsigned.to_path_buf(),
         source,
     })?;
-    let options = oxdist_signing::authenticode::SignOptions {
-        program_name: Some(metadata.name.clone()),
-        url: metadata.homepage.clone(),
-        ..Default::default()
-    };
-    let signed = oxdist_signing::authenticode::sign_msi(&bytes, &key.signer, &options).map_err(|source| {
-        Error::Authenticode {
+    let signed =
+        oxdist_signing::authenticode::sign_msi(&bytes, &key.signer, options).map_err(|source| Error::Authenticode {
             path: unsigned.to_path_buf(),
             source,
-        }
-    })?;
+        })?;
     oxdist_installers::output::write_atomically(dest, |out| {
         use std::io::Write;
         out.write_all(&signed)
@@ -373,8 +520,7 @@ fn msi_file_name_of(output: &TargetOutput, metadata: &PackageMetadata) -> Result
     {
         return Ok(name.clone());
     }
-    let (metadata, _) = msi_settings(output, metadata)?;
-    Ok(msi_file_name(&metadata)?)
+    Ok(msi_file_name(&msi_metadata(output, metadata)?)?)
 }
 
 /// Where the notices go in every artifact: the top of the install tree.

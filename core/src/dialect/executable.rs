@@ -278,6 +278,27 @@ fn executable_methods(builder: &mut MethodsBuilder) {
         Ok(alloc_items(eval.heap(), items_for(resources, &this.policy, false, &[])))
     }
 
+    /// A `WiXMSIBuilder` installing this executable (and the files it needs
+    /// beside it) with a Start-menu shortcut: PyOxidizer's shortcut for
+    /// `WiXMSIBuilder(...)` plus `add_program_files_manifest`.
+    fn to_wix_msi_builder<'v>(
+        this: Value<'v>,
+        #[starlark(require = pos)] id_prefix: &str,
+        #[starlark(require = pos)] product_name: &str,
+        #[starlark(require = pos)] product_version: &str,
+        #[starlark(require = pos)] product_manufacturer: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<super::msi::MsiValue> {
+        super::msi::builder_for_executable(
+            this,
+            id_prefix,
+            product_name,
+            product_version,
+            product_manufacturer,
+            eval,
+        )
+    }
+
     /// The packed resources alone, for a program that embeds Python itself:
     /// a target returning this builds `packed-resources` plus the files
     /// that go beside it (extension modules, filesystem-relative resources).

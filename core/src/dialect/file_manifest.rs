@@ -51,7 +51,7 @@ impl FileManifestValue {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn executables(&self) -> MutexGuard<'_, Vec<ExecutableSpec>> {
+    pub fn executables(&self) -> MutexGuard<'_, Vec<ExecutableSpec>> {
         self.executables.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -400,7 +400,7 @@ fn prefixed(prefix: &str) -> anyhow::Result<Option<ManifestPath>> {
     }
 }
 
-fn add_python_value<'v>(
+pub(crate) fn add_python_value<'v>(
     this: &FileManifestValue,
     prefix: &str,
     value: Value<'v>,

@@ -9,6 +9,7 @@
 //! Compatibility target: PyOxidizer's documented `pyoxidizer.bzl` API.
 //! Names we do not implement yet exist and fail with `not supported yet: NAME`.
 
+pub mod code_signing;
 mod executable;
 mod file_manifest;
 mod globals;
@@ -137,6 +138,8 @@ pub struct Evaluation {
     pub executables: Vec<Vec<crate::embedding::executable::ExecutableSpec>>,
     /// `set_license_policy` and `clarify_license`, or the default policy.
     pub license_policy: oxdist_licenses::policy::LicensePolicy,
+    /// The code signer the configuration activated, if any.
+    pub code_signer: Option<code_signing::ConfiguredSigner>,
 }
 
 fn globals() -> starlark::environment::Globals {
@@ -148,6 +151,7 @@ fn globals() -> starlark::environment::Globals {
         .with(linux_package::linux_package_globals)
         .with(msi::msi_globals)
         .with(licenses::license_globals)
+        .with(code_signing::code_signing_globals)
         .with(globals::not_supported_globals)
         .build()
 }
@@ -191,6 +195,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             license_policy: None,
             clarifications: Vec::new(),
             executables_created: false,
+            code_signer: None,
         };
         module.set_extra_value(heap.alloc_complex_no_freeze(ConfigState::new(settings)));
 
@@ -250,6 +255,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
             build_path: settings.build_path.clone(),
             executables,
             license_policy: settings.license_policy(),
+            code_signer: settings.code_signer.clone(),
         })
     })
 }

@@ -11,6 +11,10 @@
 //! msi.msi_filename = "greeter.msi"        # default NAME-VERSION-TRIPLE.msi
 //! msi.add_shortcut("greeter.exe", "Greeter", desktop = True)   # oxdist: Start menu (+ desktop)
 //! msi.add_to_path = ""                    # oxdist: the installation folder on PATH
+//! msi.license_path = "LICENSE.rtf"        # the license page (plain text or RTF)
+//! msi.product_icon_path = "greeter.ico"   # "Apps & features" and shortcut icon
+//!
+//! msi = exe.to_wix_msi_builder("org.example.greeter", "Greeter", "1.2.3", "Example Org")
 //! ```
 //!
 //! A target returning one is packaged with `oxdist package --format msi`;
@@ -49,6 +53,12 @@ pub struct MsiTarget {
     pub file_name: Option<String>,
     /// `arch` (`x64`, `x86`, `arm64`), checked against the target triple.
     pub arch: Option<String>,
+    /// `license_path`: the text (plain or RTF) of the license page,
+    /// relative to the configuration; read when packaging.
+    pub license_path: Option<String>,
+    /// `product_icon_path`: the `.ico` shown in "Apps & features" and on
+    /// the shortcuts, relative to the configuration; read when packaging.
+    pub product_icon_path: Option<String>,
 }
 
 /// A `WiXMSIBuilder` value.
@@ -120,6 +130,8 @@ impl<'v> StarlarkValue<'v> for MsiValue {
             "scope" => heap.alloc(scope_name(inner.spec.scope)),
             "arch" => opt(&inner.arch),
             "add_to_path" => opt(&inner.spec.add_to_path),
+            "license_path" => opt(&inner.license_path),
+            "product_icon_path" => opt(&inner.product_icon_path),
             _ => return None,
         })
     }
@@ -130,8 +142,10 @@ impl<'v> StarlarkValue<'v> for MsiValue {
             "arch",
             "help_url",
             "id_prefix",
+            "license_path",
             "msi_filename",
             "product_manufacturer",
+            "product_icon_path",
             "product_name",
             "product_version",
             "scope",
@@ -144,6 +158,19 @@ impl<'v> StarlarkValue<'v> for MsiValue {
         let mut inner = self.inner();
         match attribute {
             "help_url" => inner.spec.help_url = opt_string(value, attribute)?,
+            "license_path" => inner.license_path = opt_string(value, attribute)?,
+            "product_icon_path" => {
+                let path = opt_string(value, attribute)?;
+                if let Some(path) = &path
+                    && !path.to_ascii_lowercase().ends_with(".ico")
+                {
+                    return Err(anyhow::anyhow!(
+                        "WiXMSIBuilder.product_icon_path = {path:?}: expected an icon file (.ico)"
+                    )
+                    .into());
+                }
+                inner.product_icon_path = path;
+            }
             // "" (the installation folder itself) is a value here, not a mistake.
             "add_to_path" => {
                 inner.spec.add_to_path = match value.unpack_str() {
@@ -255,33 +282,89 @@ pub(crate) fn msi_globals(builder: &mut starlark::environment::GlobalsBuilder) {
         #[starlark(require = named, default = NoneOr::None)] arch: NoneOr<&str>,
     ) -> anyhow::Result<MsiValue> {
         let arch = arch.into_option().map(str::to_string);
-        if let Some(arch) = &arch
-            && !["x64", "x86", "arm64"].contains(&arch.as_str())
-        {
-            anyhow::bail!("WiXMSIBuilder(arch = {arch:?}): expected \"x64\", \"x86\" or \"arm64\"");
-        }
-        for (name, value) in [
-            ("id_prefix", id_prefix),
-            ("product_name", product_name),
-            ("product_version", product_version),
-            ("product_manufacturer", product_manufacturer),
-        ] {
-            if value.trim().is_empty() {
-                anyhow::bail!("WiXMSIBuilder: {name} must not be empty");
-            }
-        }
-        let mut spec = MsiSpec::new(id_prefix.trim());
-        spec.product_name = Some(product_name.trim().to_string());
-        spec.manufacturer = Some(product_manufacturer.trim().to_string());
-        Ok(MsiValue(Mutex::new(MsiTarget {
-            contents: FileManifest::new(),
-            executables: Vec::new(),
-            spec,
-            product_version: product_version.trim().to_string(),
-            file_name: None,
-            arch,
-        })))
+        new_builder(id_prefix, product_name, product_version, product_manufacturer, arch)
     }
+}
+
+/// A `WiXMSIBuilder`, its arguments checked.
+fn new_builder(
+    id_prefix: &str,
+    product_name: &str,
+    product_version: &str,
+    product_manufacturer: &str,
+    arch: Option<String>,
+) -> anyhow::Result<MsiValue> {
+    if let Some(arch) = &arch
+        && !["x64", "x86", "arm64"].contains(&arch.as_str())
+    {
+        anyhow::bail!("WiXMSIBuilder(arch = {arch:?}): expected \"x64\", \"x86\" or \"arm64\"");
+    }
+    for (name, value) in [
+        ("id_prefix", id_prefix),
+        ("product_name", product_name),
+        ("product_version", product_version),
+        ("product_manufacturer", product_manufacturer),
+    ] {
+        if value.trim().is_empty() {
+            anyhow::bail!("WiXMSIBuilder: {name} must not be empty");
+        }
+    }
+    let mut spec = MsiSpec::new(id_prefix.trim());
+    spec.product_name = Some(product_name.trim().to_string());
+    spec.manufacturer = Some(product_manufacturer.trim().to_string());
+    Ok(MsiValue(Mutex::new(MsiTarget {
+        contents: FileManifest::new(),
+        executables: Vec::new(),
+        spec,
+        product_version: product_version.trim().to_string(),
+        file_name: None,
+        arch,
+        license_path: None,
+        product_icon_path: None,
+    })))
+}
+
+/// `exe.to_wix_msi_builder(...)`: a `WiXMSIBuilder` whose installation
+/// folder holds the executable and the files it needs beside it (built now,
+/// like `FileManifest.add_python_resource(".", exe)`), with a Start-menu
+/// shortcut to it named after the product.
+pub(crate) fn builder_for_executable<'v>(
+    exe: Value<'v>,
+    id_prefix: &str,
+    product_name: &str,
+    product_version: &str,
+    product_manufacturer: &str,
+    eval: &mut starlark::eval::Evaluator<'v, '_, '_>,
+) -> anyhow::Result<MsiValue> {
+    let builder = new_builder(id_prefix, product_name, product_version, product_manufacturer, None)?;
+    let files = super::file_manifest::FileManifestValue::default();
+    super::file_manifest::add_python_value(&files, ".", exe, eval)?;
+    {
+        let mut inner = builder.inner();
+        inner.contents.add_manifest(&files.manifest(), None::<&ManifestPath>)?;
+        inner.executables.extend(files.executables().iter().cloned());
+        let spec = executable::executable_of(exe).expect("to_wix_msi_builder is a method of executables");
+        let program = inner
+            .contents
+            .entries()
+            .map(|(path, _)| path.as_str())
+            .find(|path| {
+                path.rsplit('/')
+                    .next()
+                    .is_some_and(|name| name == format!("{}.exe", spec.name))
+            })
+            .map(str::to_string);
+        if let Some(program) = program {
+            let name = product_name.trim().to_string();
+            inner.spec.shortcuts.push(MsiShortcut {
+                target: program,
+                name,
+                desktop: false,
+                description: None,
+            });
+        }
+    }
+    Ok(builder)
 }
 
 /// The MSI settings behind a target's result, if it is a `WiXMSIBuilder`.

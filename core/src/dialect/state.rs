@@ -79,6 +79,9 @@ pub(crate) struct Settings {
     /// Set by the first `to_python_executable`, whose extension module
     /// filter has read the clarifications: later ones would come too late.
     pub executables_created: bool,
+    /// The `CodeSigner` whose `activate()` was called.
+    #[allocative(skip)]
+    pub code_signer: Option<super::code_signing::ConfiguredSigner>,
 }
 
 impl Settings {

@@ -26,6 +26,8 @@ pub(super) struct Context<'a> {
     pub guid_stem: String,
     /// `Attributes` of every component (64-bit or not).
     pub component_attributes: i32,
+    /// The `Icon` row of the product icon, which shortcuts show too.
+    pub icon: Option<&'a str>,
 }
 
 /// Rows to add to the package's tables.
@@ -153,7 +155,7 @@ pub(super) fn plan(cx: &Context<'_>) -> Result<Rows, MsiError> {
                     Value::Null,
                     description.clone(),
                     Value::Null,
-                    Value::Null,
+                    cx.icon.map_or(Value::Null, text),
                     Value::Null,
                     Value::Null,
                     text(file_dir),

@@ -1,5 +1,5 @@
 //! `.msi` packages (Windows Installer), written on any host: the database
-//! with the `msi` crate, the files in MSZIP cabinets with the `cab` crate,
+//! with the `msi` crate, the files in MSZIP cabinets of our own (`cabinet`),
 //! the whole re-packed as a compound file of version 3. No WiX, no Windows.
 //!
 //! # What goes where
@@ -27,13 +27,15 @@
 //! |---|---|
 //! | `Directory` | `TARGETDIR` (`SourceDir`); `ProgramFiles64Folder` (x64, Arm64) or `ProgramFilesFolder` (x86) per-machine, `LocalAppDataFolder\Programs` per-user; `INSTALLDIR` = the product name; one row per directory of the manifest |
 //! | `Component` | one per file, keyed like the file, `KeyPath` = the file, `Attributes` 256 (64-bit) on x64 and Arm64 |
-//! | `File` | one per file: key, `SHORT~1.EXT\|long name` (the long name alone when it is 8.3), size, `Attributes` 512 (vital), `Sequence` in path order |
+//! | `File` | one per file: key, `SHORT~1.EXT\|long name` (the long name alone when it is 8.3), size, `Version` and `Language` of PE images with a `VERSIONINFO` resource (`a.b.c.d` of `VS_FIXEDFILEINFO`'s file version; the decimal LANGID of the first `VarFileInfo\Translation`, else of the resource, `0` when neutral), `Attributes` 512 (vital), `Sequence` in path order |
+//! | `MsiFileHash` | one per unversioned file: the MD5 of its bytes as four little-endian 32-bit integers, `Options` 0, as `MsiGetFileHash` computes it: Windows Installer does not copy a file whose hash already matches, and on repair replaces one whose hash does not (unless the user modified it); versioned files follow version rules instead |
 //! | `Feature`, `FeatureComponents` | one feature, `Complete`, holding every component |
 //! | `Media` | one row per cabinet: `#cab1.cab`, `#cab2.cab`, …, `LastSequence` = its last file |
 //! | `Upgrade` | older and same versions (`VersionMax` inclusive) are removed (`OLDERVERSIONBEINGUPGRADED`); newer ones are detected (`NEWERVERSIONDETECTED`) |
 //! | `LaunchCondition` | `NOT NEWERVERSIONDETECTED OR Installed`: a downgrade stops with "A newer version of … is already installed" |
 //! | `InstallExecuteSequence`, `InstallUISequence`, `AdminExecuteSequence`, `AdminUISequence`, `AdvtExecuteSequence` | the standard actions with their documented sequence numbers; `RemoveExistingProducts` at 1401, right after `InstallValidate` |
-//! | `Property` | the properties above, `ProductLanguage` 1033, `SecureCustomProperties`, `ARPNOMODIFY` |
+//! | `Property` | the properties above, `ProductLanguage` 1033, `SecureCustomProperties`, `ARPNOMODIFY`; `ARPPRODUCTICON` with an icon |
+//! | `Icon` | only with [`MsiSpec::icon`] (an ICO file, or a PE image holding icons): `ProductIcon.ico` (`ProductIcon.exe` for a PE), its bytes in the stream `Icon.ProductIcon.ico`; the icon of "Apps & features" and of every shortcut |
 //! | `_Validation` | one row per column, with its category (`Identifier`, `Guid`, `Filename`, `DefaultDir`, `Condition`, `Formatted`, …) |
 //!
 //! # Shortcuts and PATH
@@ -46,7 +48,7 @@
 //! |---|---|
 //! | `Directory` | `ProgramMenuFolder`; `ProgramMenuDir` below it, named like `INSTALLDIR`; `DesktopFolder` when a shortcut goes on the desktop |
 //! | `Component` | `c_shortcuts` in `ProgramMenuDir`, key path `r_shortcuts`; `c_path` in the PATH directory, key path `r_path`; `Attributes` 4 (registry key path), plus 256 on 64-bit |
-//! | `Shortcut` | `s_menu.NAME` in `ProgramMenuDir`, `s_desktop.NAME` in `DesktopFolder`: not advertised, `Target` `[#FILE KEY]`, `WkDir` the file's directory |
+//! | `Shortcut` | `s_menu.NAME` in `ProgramMenuDir`, `s_desktop.NAME` in `DesktopFolder`: not advertised, `Target` `[#FILE KEY]`, `WkDir` the file's directory, `Icon_` the product icon if there is one (else the target's own) |
 //! | `Registry` | `r_shortcuts`: HKCU (ICE38, ICE43) `Software\[Manufacturer]\[ProductName]`, `installed` = `#1`; `r_path`: the same key and `path`, HKLM per-machine, HKCU per-user |
 //! | `RemoveFile` | `rm_ProgramMenuDir`: the Start-menu folder, removed on uninstall (`InstallMode` 2) |
 //! | `Environment` | `e_PATH`: `=-*PATH` per-machine (system), `=-PATH` per-user: set on install, removed on uninstall, value `[~];[DIRECTORY]` (appended) |
@@ -58,12 +60,40 @@
 //! paths would share it, it is cut and ends in `_` and 8 hex digits of the
 //! path's SHA-256.
 //!
+//! # User interface
+//!
+//! A text-only wizard (no bitmaps, no `Binary` table), WiX's
+//! `WixUI_InstallDir` reduced: `WelcomeDlg` → `LicenseDlg` (only with
+//! [`MsiSpec::license`]; Next is enabled once "I accept" is ticked) →
+//! `InstallDirDlg` (Change opens `BrowseDlg`; Install sets `INSTALLDIR`
+//! with `SetTargetPath`) → `ProgressDlg` → `ExitDialog`. Every title is
+//! `[ProductName] Setup`. `msiexec /qn` and `/qb` skip all of it.
+//!
+//! | table | rows |
+//! |---|---|
+//! | `Dialog` | `WelcomeDlg`, `LicenseDlg`, `InstallDirDlg`, `BrowseDlg`, `ProgressDlg` (modeless), `ExitDialog`, `UserExit`, `FatalError`, `CancelDlg` (asked before cancelling), `ErrorDlg` (error dialog style) |
+//! | `Control` | texts, lines, buttons, the license `ScrollableText` and its `CheckBox` (`LicenseAccepted`), `PathEdit`, `DirectoryCombo`, `DirectoryList` (indirect through `OXDIST_INSTALLDIR` and `_BrowseProperty`), the `ProgressBar`; the focusable controls of each dialog chained in one `Control_Next` cycle (not the error dialog's buttons) |
+//! | `ControlEvent` | `NewDialog`, `SpawnDialog`, `EndDialog`, `SetTargetPath`, `Reset`, `DirectoryListUp`, `DirectoryListNew`, `[_BrowseProperty]` |
+//! | `ControlCondition` | with a license: `LicenseDlg`'s Next enabled only when `LicenseAccepted = "1"` |
+//! | `EventMapping` | `ProgressDlg`: `ActionText` → `Text`, `SetProgress` → `Progress` |
+//! | `TextStyle` | `OxdistUI_Normal` (Tahoma 8), `OxdistUI_Title` (Tahoma 9 bold), `OxdistUI_Bigger` (Tahoma 12) |
+//! | `UIText` | `AbsentPath`, `NewFolder`, `bytes`, `KB`, `MB`, `GB`: what the folder controls show |
+//! | `InstallUISequence` | `WelcomeDlg` 1297 if `NOT Installed`, `ProgressDlg` 1299, `ExitDialog` -1, `UserExit` -2, `FatalError` -3 |
+//! | `AdminUISequence` | the same without `WelcomeDlg` |
+//! | `Property` | `DefaultUIFont` = `OxdistUI_Normal`, `ErrorDialog` = `ErrorDlg`, `OXDIST_INSTALLDIR` = `INSTALLDIR` |
+//!
+//! A license starting with `{\rtf` is used as it is; any other text is
+//! converted to RTF (monospace, `\ { }` escaped, line breaks as `\par`,
+//! characters outside ASCII as `\uN?`).
+//!
 //! # Cabinets
 //!
 //! Files go, in `Sequence` (path) order, into MSZIP cabinets embedded as
 //! streams `cab1.cab`, `cab2.cab`, …; each cabinet member is named by its
-//! File key and dated with the [`Timestamp`]. A new cabinet starts when the
-//! next file would take the current one past [`MsiOptions::cabinet_size`]
+//! File key and dated with the [`Timestamp`]. Each 32 KiB block is deflated
+//! on its own at zlib's default level, 6, on all cores (the bytes do not
+//! depend on how many). A new cabinet starts when the next file would take
+//! the current one past [`MsiOptions::cabinet_size`]
 //! uncompressed bytes ([`DEFAULT_CABINET_SIZE`], 512 MiB: well below the
 //! 2 GB a cabinet folder can hold). The whole package must stay below
 //! 2 GiB, the most Windows Installer reads.
@@ -77,8 +107,10 @@
 //! [`MAX_INSTALL_PATH`], files of 2 GiB or more, versions MSI cannot
 //! represent, non-Windows targets, shortcuts to paths that are not files of
 //! the manifest, shortcut names that are empty, repeated or not file names,
-//! and PATH entries that are not directories of the manifest: each with an
-//! error naming the entry.
+//! PATH entries that are not directories of the manifest, icons that are
+//! neither ICO files nor PE images, and licenses that
+//! are empty or RTF outside Windows-1252: each with an error naming the
+//! entry.
 //!
 //! # Reproducibility and the container
 //!
@@ -90,23 +122,22 @@
 //!
 //! # Not written (yet)
 //!
-//! Shortcut icons other than the target's own, shortcut arguments, other
-//! registry values or environment variables, an ARP icon, a user interface
-//! (the package installs with the basic progress UI only), `File.Version`
-//! and `MsiFileHash` (versioned files are replaced by file-version rules;
-//! since the old product is removed before installing, this only matters
-//! for repairs), digital signatures (see `oxdist_signing`).
+//! Shortcut icons other than the target's own or the product icon,
+//! shortcut arguments, other registry values or environment variables,
+//! digital signatures (see `oxdist_signing`).
 
 mod cabinet;
 mod container;
+mod files;
 mod integration;
 mod names;
 mod tables;
+mod ui;
 pub mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -210,6 +241,14 @@ pub enum MsiError {
         "cannot add {path:?} to PATH: {reason}; name a directory of the manifest, or \"\" for the installation folder"
     )]
     PathDirectory { path: String, reason: &'static str },
+    #[error(
+        "the MSI icon ({size} bytes) is not an icon: {reason}; give the bytes of an .ico file, or of an .exe holding the icon"
+    )]
+    Icon { size: usize, reason: &'static str },
+    #[error(
+        "the MSI license cannot be shown: {reason}; give the license as plain text (it is converted to RTF) or as RTF in Windows-1252"
+    )]
+    License { reason: String },
     #[error("the cabinet size must be at least 1 byte, not {size}")]
     CabinetSize { size: u64 },
     #[error("the timestamp {timestamp} cannot be written as a cabinet date: {reason}")]
@@ -301,6 +340,15 @@ pub struct MsiSpec {
     /// appended to `PATH` on install and taken out on uninstall: the system
     /// `PATH` per-machine, the user's per-user.
     pub add_to_path: Option<String>,
+    /// The license the installer's wizard shows, to be accepted before
+    /// installing: RTF when it starts with `{\rtf` (in Windows-1252),
+    /// otherwise plain text, converted to RTF. Without it the wizard has
+    /// no license page.
+    pub license: Option<String>,
+    /// The product's icon in "Apps & features" (`ARPPRODUCTICON`) and on its
+    /// shortcuts: the bytes of an `.ico` file, or of a Windows executable
+    /// holding the icon as a resource.
+    pub icon: Option<Vec<u8>>,
 }
 
 /// A shortcut in the product's Start-menu folder (`Start menu\Programs\PRODUCT NAME`),
@@ -329,6 +377,8 @@ impl MsiSpec {
             help_url: None,
             shortcuts: Vec::new(),
             add_to_path: None,
+            license: None,
+            icon: None,
         }
     }
 }
@@ -405,6 +455,10 @@ struct InstallFile<'a> {
     file_name: String,
     size: u64,
     sequence: i32,
+    /// `File.Version` and `File.Language`, read with the bytes.
+    version: Option<files::FileVersion>,
+    /// `MsiFileHash` of an unversioned file, read with the bytes.
+    hash: Option<[i32; 4]>,
 }
 
 /// Writes the MSI of `files` (installed below `INSTALLDIR`) to `dest`, atomically.
@@ -471,6 +525,16 @@ pub fn write_msi(
         timestamp: options.timestamp.0,
         reason: e.to_string(),
     })?;
+    let icon = match &spec.icon {
+        Some(bytes) => Some((
+            files::icon_name(bytes).map_err(|reason| MsiError::Icon {
+                size: bytes.len(),
+                reason,
+            })?,
+            bytes.as_slice(),
+        )),
+        None => None,
+    };
 
     let mut install = plan_files(files, product_name)?;
     let directories: Vec<String> = files.directories().into_iter().collect();
@@ -497,7 +561,9 @@ pub fn write_msi(
         guids: &guids,
         guid_stem: format!("{flavour}/{}", product_name.to_lowercase()),
         component_attributes,
+        icon: icon.map(|(name, _)| name),
     })?;
+    let ui = ui::plan(spec.license.as_deref())?;
 
     // Cabinets first: file sizes and the package code come from them.
     let io_err = |source| MsiError::Io {
@@ -522,6 +588,11 @@ pub fn write_msi(
                     path: file.path.to_string(),
                     size: file.size,
                 });
+            }
+            // Versioned files are replaced by version rules, unversioned ones compared by hash.
+            file.version = files::pe_version(bytes);
+            if file.version.is_none() {
+                file.hash = Some(files::file_hash(bytes));
             }
         }
         let members: Vec<cabinet::Member<'_>> = install[group.clone()]
@@ -581,6 +652,10 @@ pub fn write_msi(
     if let Some(description) = &metadata.description {
         properties.push(("ARPCOMMENTS", description.clone()));
     }
+    if let Some((name, _)) = icon {
+        properties.push(("ARPPRODUCTICON", name.to_string()));
+    }
+    properties.extend(ui.properties);
     rows.push((
         "Property",
         properties
@@ -675,8 +750,12 @@ pub fn write_msi(
                     Value::Str(file.key.clone()),
                     Value::Str(file.file_name.clone()),
                     Value::Int(file.size as i32),
-                    Value::Null,
-                    Value::Null,
+                    file.version
+                        .as_ref()
+                        .map_or(Value::Null, |v| Value::Str(v.version.clone())),
+                    file.version
+                        .as_ref()
+                        .map_or(Value::Null, |v| Value::Str(v.language.clone())),
                     Value::Int(512),
                     Value::Int(file.sequence),
                 ]
@@ -684,6 +763,26 @@ pub fn write_msi(
             .collect(),
     ));
     rows.push(("Media", media_rows));
+    rows.push((
+        "MsiFileHash",
+        install
+            .iter()
+            .filter_map(|file| {
+                let hash = file.hash?;
+                let mut row = vec![Value::Str(file.key.clone()), Value::Int(0)];
+                row.extend(hash.map(Value::Int));
+                Some(row)
+            })
+            .collect(),
+    ));
+    let mut streams: Vec<(String, &[u8])> = Vec::new();
+    if let Some((name, bytes)) = icon {
+        rows.push(("Icon", vec![vec![text(name), Value::Binary]]));
+        // Binary columns hold no value: the data is the stream `Table.Key`.
+        streams.push((format!("Icon.{name}"), bytes));
+        digest.update(b"icon");
+        digest.update(bytes);
+    }
     rows.push((
         "Upgrade",
         vec![
@@ -718,28 +817,33 @@ pub fn write_msi(
             ),
         ]],
     ));
-    for (table, actions, added) in [
+    for (table, actions, added, dialogs) in [
         (
             "InstallExecuteSequence",
             tables::INSTALL_EXECUTE,
             &extra.install_execute[..],
+            &[][..],
         ),
-        ("InstallUISequence", tables::INSTALL_UI, &[]),
-        ("AdminExecuteSequence", tables::ADMIN_EXECUTE, &[]),
-        ("AdminUISequence", tables::ADMIN_UI, &[]),
-        ("AdvtExecuteSequence", tables::ADVT_EXECUTE, &extra.advt_execute[..]),
+        ("InstallUISequence", tables::INSTALL_UI, &[], tables::INSTALL_UI_DIALOGS),
+        ("AdminExecuteSequence", tables::ADMIN_EXECUTE, &[], &[]),
+        ("AdminUISequence", tables::ADMIN_UI, &[], tables::ADMIN_UI_DIALOGS),
+        (
+            "AdvtExecuteSequence",
+            tables::ADVT_EXECUTE,
+            &extra.advt_execute[..],
+            &[],
+        ),
     ] {
-        let mut actions = actions.to_vec();
-        actions.extend_from_slice(added);
-        actions.sort_by_key(|(_, sequence)| *sequence);
-        rows.push((
-            table,
-            actions
-                .iter()
-                .map(|(action, sequence)| vec![text(action), Value::Null, Value::Int(*sequence)])
-                .collect(),
-        ));
+        let mut actions: Vec<tables::SequenceRow> = actions
+            .iter()
+            .chain(added)
+            .map(|&(action, sequence)| tables::SequenceRow::new(action, sequence))
+            .chain(dialogs.iter().copied())
+            .collect();
+        actions.sort_by_key(|row| row.sequence);
+        rows.push((table, actions.iter().map(tables::SequenceRow::values).collect()));
     }
+    rows.extend(ui.tables);
     for (table, table_rows) in [
         ("Registry", extra.registry),
         ("Shortcut", extra.shortcut),
@@ -793,7 +897,7 @@ pub fn write_msi(
         package_code: package_uuid,
         time,
     };
-    let database = build_database(&summary, rows)?;
+    let database = build_database(&summary, rows, &streams)?;
     write_atomically(dest, |out| {
         let file: &mut std::fs::File = out.get_mut();
         container::write(file, database, &mut cabinets).map_err(io_err)
@@ -886,6 +990,8 @@ fn plan_files<'a>(files: &'a FileManifest, product_name: &str) -> Result<Vec<Ins
             file_name: String::new(),
             size,
             sequence: out.len() as i32 + 1,
+            version: None,
+            hash: None,
         });
     }
     Ok(out)
@@ -955,9 +1061,13 @@ struct Summary<'a> {
     time: SystemTime,
 }
 
-/// The database (tables and summary information, no cabinets) as a CFB
-/// file in memory.
-fn build_database(summary: &Summary<'_>, rows: Vec<(&str, Vec<Vec<Value>>)>) -> Result<Vec<u8>, MsiError> {
+/// The database (tables, summary information and the `streams` of binary
+/// columns, no cabinets) as a CFB file in memory.
+fn build_database(
+    summary: &Summary<'_>,
+    rows: Vec<(&str, Vec<Vec<Value>>)>,
+    streams: &[(String, &[u8])],
+) -> Result<Vec<u8>, MsiError> {
     let db_err = |table: &str| {
         let table = table.to_string();
         move |source| MsiError::Database { table, source }
@@ -1011,6 +1121,12 @@ fn build_database(summary: &Summary<'_>, rows: Vec<(&str, Vec<Vec<Value>>)>) -> 
         package
             .insert_rows(Insert::into(table.name).rows(table_rows))
             .map_err(db_err(table.name))?;
+    }
+    for (name, bytes) in streams {
+        package
+            .write_stream(name)
+            .and_then(|mut stream| stream.write_all(bytes))
+            .map_err(db_err(name))?;
     }
     let cursor = package.into_inner().map_err(db_err("_StringPool"))?;
     Ok(cursor.into_inner())

@@ -224,10 +224,135 @@ pub const TABLES: &[TableDef] = &[
         name: "AdvtExecuteSequence",
         columns: sequence_columns,
     },
+    TableDef {
+        name: "Dialog",
+        columns: || {
+            vec![
+                id("Dialog").primary_key().string(72),
+                Column::build("HCentering").range(0, 100).int16(),
+                Column::build("VCentering").range(0, 100).int16(),
+                Column::build("Width").range(0, 32767).int16(),
+                Column::build("Height").range(0, 32767).int16(),
+                Column::build("Attributes").nullable().range(0, i32::MAX).int32(),
+                Column::build("Title")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(128),
+                id("Control_First").foreign_key("Control", 2).string(50),
+                id("Control_Default").nullable().foreign_key("Control", 2).string(50),
+                id("Control_Cancel").nullable().foreign_key("Control", 2).string(50),
+            ]
+        },
+    },
+    TableDef {
+        name: "Control",
+        columns: || {
+            vec![
+                id("Dialog_").primary_key().foreign_key("Dialog", 1).string(72),
+                id("Control").primary_key().string(50),
+                id("Type").string(20),
+                Column::build("X").range(0, 32767).int16(),
+                Column::build("Y").range(0, 32767).int16(),
+                Column::build("Width").range(0, 32767).int16(),
+                Column::build("Height").range(0, 32767).int16(),
+                Column::build("Attributes").nullable().range(0, i32::MAX).int32(),
+                id("Property").nullable().string(72),
+                Column::build("Text")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Formatted)
+                    .string(0),
+                id("Control_Next").nullable().foreign_key("Control", 2).string(50),
+                Column::build("Help")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(50),
+            ]
+        },
+    },
+    TableDef {
+        name: "ControlEvent",
+        columns: || {
+            vec![
+                id("Dialog_").primary_key().foreign_key("Dialog", 1).string(72),
+                id("Control_").primary_key().foreign_key("Control", 2).string(50),
+                Column::build("Event")
+                    .primary_key()
+                    .category(Category::Formatted)
+                    .string(50),
+                Column::build("Argument")
+                    .primary_key()
+                    .category(Category::Formatted)
+                    .string(255),
+                Column::build("Condition")
+                    .primary_key()
+                    .nullable()
+                    .category(Category::Condition)
+                    .string(255),
+                Column::build("Ordering").nullable().range(0, i32::MAX).int16(),
+            ]
+        },
+    },
+    TableDef {
+        name: "ControlCondition",
+        columns: || {
+            vec![
+                id("Dialog_").primary_key().foreign_key("Dialog", 1).string(72),
+                id("Control_").primary_key().foreign_key("Control", 2).string(50),
+                Column::build("Action")
+                    .primary_key()
+                    .enum_values(&["Default", "Disable", "Enable", "Hide", "Show"])
+                    .string(50),
+                Column::build("Condition")
+                    .primary_key()
+                    .category(Category::Condition)
+                    .string(255),
+            ]
+        },
+    },
+    TableDef {
+        name: "EventMapping",
+        columns: || {
+            vec![
+                id("Dialog_").primary_key().foreign_key("Dialog", 1).string(72),
+                id("Control_").primary_key().foreign_key("Control", 2).string(50),
+                id("Event").primary_key().string(50),
+                id("Attribute").string(50),
+            ]
+        },
+    },
+    TableDef {
+        name: "TextStyle",
+        columns: || {
+            vec![
+                id("TextStyle").primary_key().string(72),
+                Column::build("FaceName").category(Category::Text).string(32),
+                Column::build("Size").range(0, 32767).int16(),
+                Column::build("Color").nullable().range(0, 0xFF_FFFF).int32(),
+                Column::build("StyleBits").nullable().range(0, 15).int16(),
+            ]
+        },
+    },
+    TableDef {
+        name: "UIText",
+        columns: || {
+            vec![
+                id("Key").primary_key().string(72),
+                Column::build("Text")
+                    .nullable()
+                    .localizable()
+                    .category(Category::Text)
+                    .string(255),
+            ]
+        },
+    },
 ];
 
 /// Tables created only when they have rows (shortcuts, registry values,
-/// the PATH entry), so that packages without them keep the same bytes.
+/// the PATH entry, file hashes, the icon), so that packages without them
+/// keep the same bytes.
 pub const OPTIONAL_TABLES: &[TableDef] = &[
     TableDef {
         name: "Registry",
@@ -316,6 +441,88 @@ pub const OPTIONAL_TABLES: &[TableDef] = &[
             ]
         },
     },
+    TableDef {
+        name: "MsiFileHash",
+        columns: || {
+            vec![
+                id("File_").primary_key().foreign_key("File", 1).string(72),
+                // Reserved: always 0.
+                Column::build("Options").range(0, 0).int16(),
+                Column::build("HashPart1").int32(),
+                Column::build("HashPart2").int32(),
+                Column::build("HashPart3").int32(),
+                Column::build("HashPart4").int32(),
+            ]
+        },
+    },
+    TableDef {
+        name: "Icon",
+        columns: || {
+            vec![
+                id("Name").primary_key().string(72),
+                // The icon's bytes live in the stream `Icon.NAME`.
+                Column::build("Data").category(Category::Binary).binary(),
+            ]
+        },
+    },
+];
+
+/// A row of a sequence table that may carry a condition: the dialogs of
+/// the UI sequences. Standard actions are `(action, sequence)` pairs and
+/// always run (a Null condition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequenceRow {
+    pub action: &'static str,
+    pub condition: Option<&'static str>,
+    /// Negative numbers are the terminal dialogs: -1 on success, -2 when
+    /// the user cancels, -3 after a fatal error.
+    pub sequence: i32,
+}
+
+impl SequenceRow {
+    pub const fn new(action: &'static str, sequence: i32) -> Self {
+        Self {
+            action,
+            condition: None,
+            sequence,
+        }
+    }
+
+    /// The `Action`, `Condition` and `Sequence` values.
+    pub fn values(&self) -> Vec<msi::Value> {
+        vec![
+            msi::Value::Str(self.action.to_string()),
+            self.condition
+                .map_or(msi::Value::Null, |c| msi::Value::Str(c.to_string())),
+            msi::Value::Int(self.sequence),
+        ]
+    }
+}
+
+/// The dialogs of `InstallUISequence`: the wizard only for a first install
+/// (a repair or removal started from the package shows the progress alone),
+/// the progress dialog (modeless) just before `ExecuteAction` 1300, and the
+/// terminal dialogs, as WiX numbers them.
+pub const INSTALL_UI_DIALOGS: &[SequenceRow] = &[
+    SequenceRow::new("FatalError", -3),
+    SequenceRow::new("UserExit", -2),
+    SequenceRow::new("ExitDialog", -1),
+    SequenceRow {
+        action: "WelcomeDlg",
+        condition: Some("NOT Installed"),
+        sequence: 1297,
+    },
+    SequenceRow::new("ProgressDlg", 1299),
+];
+
+/// The dialogs of `AdminUISequence`: no wizard (an administrative image
+/// goes to `TARGETDIR`, given on the command line), only the progress and
+/// the terminal dialogs.
+pub const ADMIN_UI_DIALOGS: &[SequenceRow] = &[
+    SequenceRow::new("FatalError", -3),
+    SequenceRow::new("UserExit", -2),
+    SequenceRow::new("ExitDialog", -1),
+    SequenceRow::new("ProgressDlg", 1299),
 ];
 
 /// The standard actions and their sequence numbers (those of the Windows

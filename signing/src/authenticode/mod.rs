@@ -1,5 +1,5 @@
-//! Authenticode signatures for Windows PE files (EXE, DLL, `.pyd`), made in
-//! process on any host.
+//! Authenticode signatures for Windows PE files (EXE, DLL, `.pyd`) and MSI
+//! packages, made in process on any host.
 //!
 //! Design:
 //!
@@ -17,7 +17,7 @@
 //!   prompt and the file's "Digital Signatures" tab) and the
 //!   individual-code-signing statement type. The `SignedData` part is shared
 //!   with other formats.
-//! - **MSI files** ([`sign_msi`], [`msi_digest`]): the same `SignedData` over
+//! - **MSI files** ([`sign_msi`], [`msi_digest`], split signing): the same `SignedData` over
 //!   an `SpcIndirectDataContent` with an `SpcSipInfo` (the MSI subject
 //!   interface package) and the imprint of the stream contents, stored in the
 //!   root stream `\u{5}DigitalSignature` of a rewritten, reproducible
@@ -29,7 +29,7 @@
 //! - **Reproducible.** No signing time is written unless
 //!   [`SignOptions::signing_time`] asks for one, and RSA PKCS#1 v1.5 is
 //!   deterministic: signing the same file with the same key and options
-//!   gives the same bytes.
+//!   gives the same bytes (unless a timestamp is asked for, see below).
 //! - **Already signed input: the signature is replaced,** as `signtool sign`
 //!   does without `/as`: the old certificate table is dropped and a new one
 //!   written. Nested (dual) signatures are not supported. A certificate
@@ -38,23 +38,31 @@
 //!   PFX ([`CodeSigner::from_pkcs12`]). Key material and passwords never
 //!   appear in an error, a `Debug` output or a file.
 //! - **Split signing** for HSMs and cloud signers, where the key never
-//!   reaches this process: [`pe_signing_request`] gives the exact bytes to
-//!   sign (the DER signed attributes) and their SHA-256 digest; the external
-//!   signer makes an RSA PKCS#1 v1.5 SHA-256 signature; and
-//!   [`attach_pe_signature`] rebuilds the same signed attributes (everything
-//!   is deterministic, so no state is carried between the steps), checks the
-//!   signature against the certificate and embeds it.
-//! - **Not done: RFC 3161 timestamps.** A timestamp is an unsigned attribute
-//!   (`id-aa-timeStampToken`, 1.2.840.113549.1.9.16.2.14) holding a TSA's
-//!   token over the SHA-256 of the signature value; [`SignOptions::timestamp`]
-//!   is where a TSA client will plug in. Today asking for one is an error.
-//!   Without a timestamp a signature stops validating when the certificate
-//!   expires.
+//!   reaches this process: [`pe_signing_request`] / [`msi_signing_request`]
+//!   give the exact bytes to sign (the DER signed attributes) and their
+//!   SHA-256 digest; the external signer makes an RSA PKCS#1 v1.5 SHA-256
+//!   signature; and [`attach_pe_signature`] / [`attach_msi_signature`]
+//!   rebuild the same signed attributes (everything is deterministic, so no
+//!   state is carried between the steps), check the signature against the
+//!   certificate and embed it. The result is byte for byte what
+//!   [`sign_pe`] / [`sign_msi`] give with the same key.
+//! - **RFC 3161 timestamps** ([`SignOptions::timestamp`], an `http://` TSA
+//!   URL): once the signature value exists (in split signing: in the attach
+//!   step), the TSA is asked for a token over its SHA-256, and the token
+//!   goes into the SignerInfo's unsigned attribute
+//!   `szOID_RFC3161_counterSign` (1.3.6.1.4.1.311.3.3.1), as `signtool
+//!   /tr … /td sha256` and `osslsigncode -ts` write it. The status, message
+//!   imprint and nonce of the answer are checked; trusting the TSA is the
+//!   verifier's business. A timestamp keeps the signature valid after the
+//!   certificate expires, and makes the output non-reproducible (the token
+//!   holds the TSA's time and serial number). Without one, signing touches
+//!   no network. The rules are in the `timestamp` module's source.
 
 mod keys;
 mod msi;
 mod pe;
 mod signed_data;
+mod timestamp;
 
 use std::time::SystemTime;
 
@@ -62,7 +70,7 @@ use rsa::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 
 pub use keys::{CertificateChain, CodeSigner};
-pub use msi::{is_signed_msi, msi_digest, sign_msi};
+pub use msi::{attach_msi_signature, is_signed_msi, msi_digest, msi_signing_request, sign_msi};
 
 use pe::PeLayout;
 use signed_data::{ID_SHA256, tlv};
@@ -111,9 +119,19 @@ pub enum AuthenticodeError {
     #[error("invalid signing option: {reason}")]
     Option { reason: String },
     #[error(
-        "RFC 3161 timestamps are not implemented yet; sign without a timestamp (the signature then stops validating when the certificate expires)"
+        "only http:// timestamp URLs are supported, not {url}; timestamp authorities serve RFC 3161 over plain http (the token is signed), e.g. http://timestamp.digicert.com"
     )]
-    TimestampUnsupported,
+    TimestampUrl { url: String },
+    #[error("cannot get a timestamp from {url}: {reason}")]
+    TimestampHttp { url: String, reason: String },
+    #[error("the timestamp authority {url} refused the request with status {status}{details}")]
+    TimestampRejected {
+        url: String,
+        status: String,
+        details: String,
+    },
+    #[error("the timestamp authority {url} sent an unusable answer: {reason}")]
+    TimestampResponse { url: String, reason: String },
     #[error(
         "the signature does not verify with the public key of the certificate {subject}; the external signer must sign exactly the signed attributes from the signing request, with that certificate's RSA key, PKCS#1 v1.5 and SHA-256"
     )]
@@ -137,9 +155,12 @@ pub struct SignOptions {
     /// signing reproducible; Windows shows the time to users but does not
     /// trust it (only a timestamp counts).
     pub signing_time: Option<SystemTime>,
-    /// The URL of an RFC 3161 timestamp authority. **Not implemented:**
-    /// setting it makes signing fail with
-    /// [`AuthenticodeError::TimestampUnsupported`].
+    /// The `http://` URL of an RFC 3161 timestamp authority (such as
+    /// `http://timestamp.digicert.com`). When set, signing asks it for a
+    /// token over the signature (one HTTP request, at most 30 s) and embeds
+    /// it, so the signature stays valid after the certificate expires. The
+    /// output is then no longer reproducible. In split signing only the
+    /// attach step contacts the TSA.
     pub timestamp: Option<String>,
 }
 
@@ -168,20 +189,14 @@ pub fn is_signed_pe(input: &[u8]) -> Result<bool, AuthenticodeError> {
 /// Signs a PE file: returns it with its Authenticode signature embedded
 /// (replacing any existing one).
 pub fn sign_pe(input: &[u8], signer: &CodeSigner, options: &SignOptions) -> Result<Vec<u8>, AuthenticodeError> {
-    let prepared = Prepared::new(input, options)?;
-    let digest = prepared.request.digest;
-    let signature = signer
-        .key()
-        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
-        .map_err(|e| AuthenticodeError::Sign {
-            subject: signer.chain().subject(),
-            reason: e.to_string(),
-        })?;
-    prepared.finish(signer.chain(), &signature)
+    let layout = PeLayout::parse(input)?;
+    let pkcs7 = pe_unsigned(input, &layout, options)?.sign(signer, options)?;
+    pe::embed(input, &layout, &pkcs7)
 }
 
 /// The first half of split signing: what an external signer (HSM, cloud
-/// KMS) has to sign for `input`.
+/// KMS) has to sign for a file ([`pe_signing_request`],
+/// [`msi_signing_request`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SigningRequest {
     /// The DER `SET OF Attribute` the signature covers. Signers that hash
@@ -196,58 +211,53 @@ pub struct SigningRequest {
 /// Split signing, step 1: the bytes an external signer must sign to sign
 /// `input` as the holder of `chain`'s first certificate. Deterministic for
 /// the same input, chain and options (so keep `signing_time` fixed between
-/// the two steps).
+/// the two steps). [`SignOptions::timestamp`] is not used here: the TSA is
+/// asked in step 2, when the signature exists.
 pub fn pe_signing_request(
     input: &[u8],
     chain: &CertificateChain,
     options: &SignOptions,
 ) -> Result<SigningRequest, AuthenticodeError> {
     chain.leaf_rsa_key()?;
-    Ok(Prepared::new(input, options)?.request)
+    let layout = PeLayout::parse(input)?;
+    Ok(pe_unsigned(input, &layout, options)?.request)
 }
 
 /// Split signing, step 2: embeds `signature` (RSA PKCS#1 v1.5, SHA-256, over
 /// the [`SigningRequest`] for the same `input`, `chain` and `options`) and
 /// returns the signed file. The signature is checked against the first
-/// certificate's public key before it is embedded.
+/// certificate's public key before it is embedded; then, if
+/// [`SignOptions::timestamp`] is set, the TSA timestamps it.
 pub fn attach_pe_signature(
     input: &[u8],
     chain: &CertificateChain,
     options: &SignOptions,
     signature: &[u8],
 ) -> Result<Vec<u8>, AuthenticodeError> {
-    let prepared = Prepared::new(input, options)?;
-    let public = chain.leaf_rsa_key()?;
-    public
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &prepared.request.digest, signature)
-        .map_err(|_| AuthenticodeError::BadSignature {
-            subject: chain.subject(),
-        })?;
-    prepared.finish(chain, signature)
+    let layout = PeLayout::parse(input)?;
+    let pkcs7 = pe_unsigned(input, &layout, options)?.attach(chain, options, signature)?;
+    pe::embed(input, &layout, &pkcs7)
 }
 
-/// Everything of a PE signature except the signature value.
-struct Prepared<'a> {
-    input: &'a [u8],
-    layout: PeLayout,
+fn pe_unsigned(input: &[u8], layout: &PeLayout, options: &SignOptions) -> Result<Unsigned, AuthenticodeError> {
+    Unsigned::new(pe_indirect_data_content(&pe::digest(input, layout)), options)
+}
+
+/// Everything of a signature except the signature value (and so the
+/// timestamp): the format's `SpcIndirectDataContent` and the signed
+/// attributes over it. Shared by the PE and MSI formats.
+struct Unsigned {
     indirect_data_content: Vec<u8>,
     signed_attributes: der::asn1::SetOfVec<x509_cert::attr::Attribute>,
     request: SigningRequest,
 }
 
-impl<'a> Prepared<'a> {
-    fn new(input: &'a [u8], options: &SignOptions) -> Result<Self, AuthenticodeError> {
-        if options.timestamp.is_some() {
-            return Err(AuthenticodeError::TimestampUnsupported);
-        }
-        let layout = PeLayout::parse(input)?;
-        let indirect_data_content = pe_indirect_data_content(&pe::digest(input, &layout));
+impl Unsigned {
+    fn new(indirect_data_content: Vec<u8>, options: &SignOptions) -> Result<Self, AuthenticodeError> {
         let signed_attributes = signed_data::signed_attributes(&indirect_data_content, &options.attributes())?;
         let to_be_signed = signed_data::to_be_signed(&signed_attributes)?;
         let digest = Sha256::digest(&to_be_signed).into();
-        Ok(Prepared {
-            input,
-            layout,
+        Ok(Unsigned {
             indirect_data_content,
             signed_attributes,
             request: SigningRequest {
@@ -257,9 +267,52 @@ impl<'a> Prepared<'a> {
         })
     }
 
-    fn finish(self, chain: &CertificateChain, signature: &[u8]) -> Result<Vec<u8>, AuthenticodeError> {
-        let pkcs7 = signed_data::signed_data(&self.indirect_data_content, chain, self.signed_attributes, signature)?;
-        pe::embed(self.input, &self.layout, &pkcs7)
+    /// Signs with the in-process key; returns the DER `ContentInfo`.
+    fn sign(self, signer: &CodeSigner, options: &SignOptions) -> Result<Vec<u8>, AuthenticodeError> {
+        let signature = signer
+            .key()
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &self.request.digest)
+            .map_err(|e| AuthenticodeError::Sign {
+                subject: signer.chain().subject(),
+                reason: e.to_string(),
+            })?;
+        self.finish(signer.chain(), options, &signature)
+    }
+
+    /// Checks an external signature against the chain's first certificate;
+    /// returns the DER `ContentInfo`.
+    fn attach(
+        self,
+        chain: &CertificateChain,
+        options: &SignOptions,
+        signature: &[u8],
+    ) -> Result<Vec<u8>, AuthenticodeError> {
+        let public = chain.leaf_rsa_key()?;
+        public
+            .verify(Pkcs1v15Sign::new::<Sha256>(), &self.request.digest, signature)
+            .map_err(|_| AuthenticodeError::BadSignature {
+                subject: chain.subject(),
+            })?;
+        self.finish(chain, options, signature)
+    }
+
+    fn finish(
+        self,
+        chain: &CertificateChain,
+        options: &SignOptions,
+        signature: &[u8],
+    ) -> Result<Vec<u8>, AuthenticodeError> {
+        let token = match &options.timestamp {
+            Some(url) => Some(timestamp::token(url, signature)?),
+            None => None,
+        };
+        signed_data::signed_data(
+            &self.indirect_data_content,
+            chain,
+            self.signed_attributes,
+            signature,
+            token.as_deref(),
+        )
     }
 }
 

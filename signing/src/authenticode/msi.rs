@@ -23,11 +23,10 @@
 use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
-use rsa::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 
-use super::signed_data::{self, ID_SHA256, tlv};
-use super::{AuthenticodeError, CodeSigner, SignOptions};
+use super::signed_data::{ID_SHA256, tlv};
+use super::{AuthenticodeError, CertificateChain, CodeSigner, SignOptions, SigningRequest, Unsigned};
 
 /// The root stream holding the signature.
 pub(crate) const DIGITAL_SIGNATURE: &str = "\u{5}DigitalSignature";
@@ -78,23 +77,42 @@ pub fn is_signed_msi(msi: &[u8]) -> Result<bool, AuthenticodeError> {
 /// Signs an MSI file: returns it rewritten with its Authenticode signature
 /// in the `\u{5}DigitalSignature` stream (replacing any existing one).
 pub fn sign_msi(msi: &[u8], signer: &CodeSigner, options: &SignOptions) -> Result<Vec<u8>, AuthenticodeError> {
-    if options.timestamp.is_some() {
-        return Err(AuthenticodeError::TimestampUnsupported);
-    }
     let mut file = open(msi)?;
-    let digest = imprint(&mut file)?;
-    let indirect_data_content = msi_indirect_data_content(&digest);
-    let signed_attributes = signed_data::signed_attributes(&indirect_data_content, &options.attributes())?;
-    let to_be_signed = signed_data::to_be_signed(&signed_attributes)?;
-    let signature = signer
-        .key()
-        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&to_be_signed))
-        .map_err(|e| AuthenticodeError::Sign {
-            subject: signer.chain().subject(),
-            reason: e.to_string(),
-        })?;
-    let pkcs7 = signed_data::signed_data(&indirect_data_content, signer.chain(), signed_attributes, &signature)?;
+    let pkcs7 = unsigned(&mut file, options)?.sign(signer, options)?;
     repack(&mut file, &pkcs7)
+}
+
+/// Split signing of an MSI file, step 1: as
+/// [`pe_signing_request`](super::pe_signing_request), for `msi`.
+pub fn msi_signing_request(
+    msi: &[u8],
+    chain: &CertificateChain,
+    options: &SignOptions,
+) -> Result<SigningRequest, AuthenticodeError> {
+    chain.leaf_rsa_key()?;
+    let mut file = open(msi)?;
+    Ok(unsigned(&mut file, options)?.request)
+}
+
+/// Split signing of an MSI file, step 2: as
+/// [`attach_pe_signature`](super::attach_pe_signature): checks `signature`
+/// (over the [`SigningRequest`] for the same `msi`, `chain` and `options`),
+/// timestamps it if asked, and returns the signed file, byte for byte what
+/// [`sign_msi`] gives with the same key.
+pub fn attach_msi_signature(
+    msi: &[u8],
+    chain: &CertificateChain,
+    options: &SignOptions,
+    signature: &[u8],
+) -> Result<Vec<u8>, AuthenticodeError> {
+    let mut file = open(msi)?;
+    let pkcs7 = unsigned(&mut file, options)?.attach(chain, options, signature)?;
+    repack(&mut file, &pkcs7)
+}
+
+fn unsigned(file: &mut Compound<'_>, options: &SignOptions) -> Result<Unsigned, AuthenticodeError> {
+    let digest = imprint(file)?;
+    Unsigned::new(msi_indirect_data_content(&digest), options)
 }
 
 /// The children of `storage`, in the imprint's order.

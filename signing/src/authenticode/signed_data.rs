@@ -1,7 +1,7 @@
 //! The PKCS#7 `SignedData` every Authenticode signature is, independent of
 //! the signed file's format.
 //!
-//! A format (PE here, MSI later) contributes the DER of its
+//! A format (PE, MSI) contributes the DER of its
 //! `SpcIndirectDataContent`: what is signed and its digest. This module
 //! wraps it: signed attributes, the bytes the key signs, and the final
 //! `ContentInfo` with the certificate chain and the signer's info.
@@ -15,7 +15,8 @@
 //!   contentInfo { SPC_INDIRECT_DATA_OBJID, [0] SpcIndirectDataContent },   -- not wrapped in an OCTET STRING
 //!   certificates [0] { the chain },                                          -- no crls [1]: see below
 //!   signerInfos { { version 1, issuerAndSerialNumber, sha256,
-//!                   [0] signedAttributes, rsaEncryption, signature } } } }
+//!                   [0] signedAttributes, rsaEncryption, signature,
+//!                   [1] unsignedAttributes OPTIONAL } } } }              -- only a timestamp token
 //! ```
 //!
 //! No `crls [1]` field is written, not even an empty one: osslsigncode then
@@ -34,6 +35,7 @@ use sha2::{Digest, Sha256};
 use x509_cert::attr::Attribute;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
+use super::timestamp::SZOID_RFC3161_COUNTER_SIGN;
 use super::{AuthenticodeError, CertificateChain};
 
 pub(crate) const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -91,12 +93,15 @@ pub(crate) fn to_be_signed(signed_attributes: &SetOfVec<Attribute>) -> Result<Ve
     signed_attributes.to_der().map_err(encode_err)
 }
 
-/// The DER `ContentInfo` of the finished `SignedData`.
+/// The DER `ContentInfo` of the finished `SignedData`; a timestamp token
+/// (the DER `ContentInfo` a TSA returned) becomes the SignerInfo's only
+/// unsigned attribute, `szOID_RFC3161_counterSign`.
 pub(crate) fn signed_data(
     indirect_data_content: &[u8],
     chain: &CertificateChain,
     signed_attributes: SetOfVec<Attribute>,
     signature: &[u8],
+    timestamp_token: Option<&[u8]>,
 ) -> Result<Vec<u8>, AuthenticodeError> {
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA256,
@@ -116,7 +121,16 @@ pub(crate) fn signed_data(
             parameters: Some(Any::null()),
         },
         signature: OctetString::new(signature).map_err(encode_err)?,
-        unsigned_attrs: None,
+        unsigned_attrs: timestamp_token
+            .map(|token| {
+                let value = Any::from_der(token).map_err(encode_err)?;
+                let attribute = Attribute {
+                    oid: SZOID_RFC3161_COUNTER_SIGN,
+                    values: SetOfVec::try_from(vec![value]).map_err(encode_err)?,
+                };
+                SetOfVec::try_from(vec![attribute]).map_err(encode_err)
+            })
+            .transpose()?,
     };
     let certificates = chain
         .certificates()
