@@ -41,9 +41,14 @@ oracles=(
   # authenticode tests: osslsigncode verifies signatures, openssl makes a throwaway CA and PFX
   "osslsigncode:osslsigncode"
   "openssl:openssl"
+  # macOS tests (installers/tests/macos_bundle.rs): 7-Zip lists the slices of universal Mach-O binaries
+  "7zz:7zip"
   # msi install tests (installers/tests/msi_wine.rs): Wine 8's msiexec and reg;
   # Debian's wine64 puts its loader in /usr/lib/wine only (no /usr/bin/wine64)
   "/usr/lib/wine/wine64:wine64"
+  # dmg writer tests (installers/tests/macos_dmg.rs): 7zz (above) reads the image and its HFS+
+  # volume, dmg2img converts the image to a raw volume
+  "dmg2img:dmg2img"
 )
 
 missing=()

@@ -79,6 +79,10 @@ pub enum Error {
     #[error(transparent)]
     Msi(#[from] oxdist_installers::msi::MsiError),
     #[error(transparent)]
+    Bundle(#[from] oxdist_installers::macos::bundle::BundleError),
+    #[error(transparent)]
+    Dmg(#[from] oxdist_installers::macos::dmg::DmgError),
+    #[error(transparent)]
     AuthenticodeKey(#[from] crate::commands::authenticode_key::AuthenticodeKeyError),
     #[error("cannot sign {}: {source}", path.display())]
     Authenticode {
@@ -148,6 +152,12 @@ impl Error {
             Error::Msi(e) => installer_exit_code(matches!(
                 e,
                 MsiError::Io { .. } | MsiError::Output(_) | MsiError::Database { .. }
+            )),
+            Error::Bundle(_) => exit::CONFIG,
+            Error::Dmg(e) => installer_exit_code(matches!(
+                e,
+                oxdist_installers::macos::dmg::DmgError::Compress(_)
+                    | oxdist_installers::macos::dmg::DmgError::Output(_)
             )),
             // The key was named on the command line or in the environment.
             Error::AuthenticodeKey(crate::commands::authenticode_key::AuthenticodeKeyError::Arguments(_)) => {

@@ -234,12 +234,13 @@ fn package_needs_a_manifest_metadata_and_known_formats() {
         USAGE,
         &["unknown archive format \"rar\"; expected one of tar.gz, tar.xz, tar.zst, zip"],
     );
-    p.run(&["package", "--format", "dmg"])
-        .fails_with(USAGE, &["format \"dmg\" is not supported yet"]);
     // An MSI installs on Windows only: a Linux target is refused, nothing is written.
     p.config("set_package_metadata(name = \"a\", version = \"1\", vendor = \"V\")\nregister_target(\"t\", lambda: glob([\"oxdist.star\"]))\n");
     p.run(&["package", "--format", "msi"])
         .fails_with(CONFIG, &["x86_64-unknown-linux-gnu"]);
+    // An .app needs a bundle, not a plain tree.
+    p.run(&["package", "--format", "app"])
+        .fails_with(CONFIG, &["--format app packages a MacOsApplicationBundleBuilder"]);
     p.run(&["package"]).fails_with(USAGE, &["--format"]);
     assert!(!p.path().join("dist").exists(), "no artifact after failures");
 }

@@ -678,3 +678,121 @@ resolve_targets()
         run.stderr
     );
 }
+
+/// `markupsafe/_speedups` for one macOS architecture, from a pinned wheel:
+/// a real thin Mach-O file (thin x86_64 wheels stop at 2.1.5, thin arm64
+/// ones start at 3.0).
+fn macos_speedups(platform: &str, dest: &Path) {
+    let version = if platform.ends_with("arm64") { "3.0.2" } else { "2.1.5" };
+    let wheel = common::fetch_wheel(
+        &format!("markupsafe=={version}"),
+        &format!("markupsafe-{version}-"),
+        &[platform],
+        &["--platform", platform, "--python-version", "3.11"],
+    );
+    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheel)
+        .arg("markupsafe/_speedups.cpython-311-darwin.so")
+        .arg(dest)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "extracting _speedups from {}", wheel.display());
+}
+
+/// `MacOsApplicationBundleBuilder` and `AppleUniversalBinary` (PyOxidizer's
+/// names) packaged as `app` (a zip of the bundle) and `dmg` from this Linux
+/// host; read back with 7-Zip, Python's plistlib and dmg2img.
+#[test]
+fn macos_bundle_as_app_and_dmg() {
+    let p = Project::new();
+    macos_speedups("macosx_11_0_arm64", &p.path().join("thin/arm64/greeter"));
+    macos_speedups("macosx_10_9_x86_64", &p.path().join("thin/x86_64/greeter"));
+    p.file("res/readme.txt", "hello");
+    let config = |extra: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org", target_triple = "aarch64-apple-darwin")
+def make_app():
+    fat = AppleUniversalBinary("greeter")
+    fat.add_path("thin/x86_64/greeter")
+    fat.add_path("thin/arm64/greeter")
+    bundle = MacOsApplicationBundleBuilder("Greeter")
+    bundle.set_info_plist_required_keys("Greeter App", "org.example.greeter", "1.2.3", "GRTR", "greeter")
+    bundle.set_info_plist_key("LSMinimumSystemVersion", "12.0")
+    bundle.add_macos_file(fat.to_file_content())
+    bundle.add_resources_manifest(glob(["res/*"], strip_prefix = "res/"))
+{extra}
+    return bundle
+register_target("app", make_app, default = True)
+resolve_targets()
+"#
+        )
+    };
+    p.config(&config(""));
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    p.run_with_env(&["package", "--format", "app,dmg"], &env).ok();
+    let dist = p.path().join("dist");
+    let stem = "greeter-1.2.3-aarch64-apple-darwin";
+    let zip = dist.join(format!("{stem}.app.zip"));
+    let dmg = dist.join(format!("{stem}.dmg"));
+    let listing = common::tool("7zz", &["l", "-slt", dmg.to_str().unwrap()], "7zip");
+    // 7-Zip lists the volume (named after the display name) as the top folder.
+    let entry = |path: &str| {
+        listing
+            .split("\n\n")
+            .find(|block| block.lines().any(|line| line == format!("Path = Greeter App/{path}")))
+            .unwrap_or_else(|| panic!("{path} is not in the DMG:\n{listing}"))
+            .to_string()
+    };
+    assert!(entry("Greeter.app/Contents/MacOS/greeter").contains("Mode = -rwxr-xr-x"));
+    assert!(entry("Greeter.app/Contents/Info.plist").contains("Mode = -rw-r--r--"));
+    entry("Greeter.app/Contents/Resources/readme.txt");
+    assert!(entry("Applications").contains("Mode = lrwxr-xr-x"));
+    // The fat executable keeps its exec bits; both architectures are in it.
+    let out = p.path().join("unzipped");
+    common::tool(
+        "python3",
+        &["-m", "zipfile", "-e", zip.to_str().unwrap(), out.to_str().unwrap()],
+        "python3",
+    );
+    let contents = out.join(stem).join("Greeter.app/Contents");
+    let slices = common::tool(
+        "7zz",
+        &["l", "-slt", contents.join("MacOS/greeter").to_str().unwrap()],
+        "7zip",
+    );
+    assert!(
+        slices.contains("Path = greeter~.x64") && slices.contains("Path = greeter~.arm64"),
+        "{slices}"
+    );
+    let plist = common::tool(
+        "python3",
+        &[
+            "-c",
+            "import plistlib, sys; d = plistlib.load(open(sys.argv[1], 'rb')); print(d['CFBundleIdentifier'], d['CFBundleExecutable'], d['LSMinimumSystemVersion'])",
+            contents.join("Info.plist").to_str().unwrap(),
+        ],
+        "python3",
+    );
+    assert_eq!(plist.trim(), "org.example.greeter greeter 12.0");
+    let img = p.path().join("greeter.img");
+    common::tool("dmg2img", &[dmg.to_str().unwrap(), img.to_str().unwrap()], "dmg2img");
+    // The same inputs give the same DMG.
+    let first = std::fs::read(&dmg).unwrap();
+    p.run_with_env(&["package", "--format", "dmg"], &env).ok();
+    assert!(std::fs::read(&dmg).unwrap() == first, "the DMG differs between builds");
+
+    // Bad input is named: a missing required key, a non-Mach-O input.
+    p.config(&config("").replace(
+        "    bundle.set_info_plist_required_keys(\"Greeter App\", \"org.example.greeter\", \"1.2.3\", \"GRTR\", \"greeter\")\n",
+        "",
+    ));
+    p.run(&["package", "--format", "app"])
+        .fails_with(3, &["set_info_plist_required_keys"]);
+    p.config(&config("").replace("thin/arm64/greeter", "res/readme.txt"));
+    p.run(&["package", "--format", "dmg"])
+        .fails_with(3, &["readme.txt", "Mach-O"]);
+}

@@ -19,6 +19,7 @@
 pub mod archive;
 pub mod deb;
 pub mod linux;
+pub mod macos;
 pub mod manifest;
 pub mod metadata;
 pub mod msi;

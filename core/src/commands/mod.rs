@@ -63,6 +63,7 @@ pub(crate) fn output_manifest(
             return output_manifest(&package.contents_output(), build_path, reporter);
         }
         TargetOutput::Msi(msi) => return Ok(Some(msi.contents.clone())),
+        TargetOutput::AppBundle(bundle) => return Ok(Some(app_bundle_manifest(bundle)?)),
         TargetOutput::None | TargetOutput::Other(_) => return Ok(None),
         TargetOutput::Executable(spec) => (spec, false),
         TargetOutput::EmbeddedResources(spec) => (spec, true),
@@ -102,4 +103,58 @@ pub(crate) fn output_manifest(
     manifest.add_file(ManifestPath::new(name)?, FileEntry::from_path(&built.path, !embedded))?;
     manifest.add_manifest(&built.beside, None)?;
     Ok(Some(manifest))
+}
+
+/// The `.app` tree of a `MacOsApplicationBundleBuilder`: `NAME.app/Contents/…`
+/// with its Info.plist, PkgInfo and icon.
+fn app_bundle_manifest(bundle: &dialect::macos::AppBundleTarget) -> Result<oxdist_installers::FileManifest, Error> {
+    use dialect::macos::PlistValue;
+    use oxdist_installers::macos::bundle::{AppBundleSpec, BundleParts, app_bundle};
+
+    let icon = match &bundle.icon {
+        Some(path) => Some(std::fs::read(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let mut extra_keys = bundle.extra_keys.clone();
+    let minimum_system_version = match extra_keys.remove("LSMinimumSystemVersion") {
+        Some(PlistValue::String(version)) => Some(version),
+        Some(other) => {
+            return Err(Error::Settings(format!(
+                "set_info_plist_key(\"LSMinimumSystemVersion\", {other:?}): expected a version string such as \"12.0\""
+            )));
+        }
+        None => None,
+    };
+    let spec = AppBundleSpec {
+        minimum_system_version,
+        bundle_name: bundle.bundle_name.clone(),
+        display_name: bundle.display_name.clone(),
+        identifier: bundle.identifier.clone(),
+        version: bundle.version.clone(),
+        executable: bundle.executable.clone(),
+        signature: bundle.signature.clone(),
+        icon,
+        extra_keys: extra_keys
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    PlistValue::String(s) => plist::Value::String(s.clone()),
+                    PlistValue::Integer(i) => plist::Value::Integer((*i).into()),
+                    PlistValue::Boolean(b) => plist::Value::Boolean(*b),
+                };
+                (key.clone(), value)
+            })
+            .collect(),
+        ..AppBundleSpec::default()
+    };
+    let parts = BundleParts {
+        macos: bundle.macos.clone(),
+        resources: bundle.resources.clone(),
+        frameworks: bundle.frameworks.clone(),
+        other: bundle.other.clone(),
+    };
+    Ok(app_bundle(&spec, &parts)?)
 }

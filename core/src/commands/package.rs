@@ -26,11 +26,8 @@ use crate::dialect::{Resolve, TargetOutput};
 use crate::error::Error;
 use crate::report::{Artifact, Reporter, Summary, human_size};
 
-/// Installer formats that are planned but not written yet.
-const PLANNED_FORMATS: [&str; 2] = ["dmg", "app"];
-
 /// Every format `--format` accepts, for messages.
-const SUPPORTED: &str = "tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi";
+const SUPPORTED: &str = "tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi, app, dmg";
 
 /// A format `--format` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +36,9 @@ pub enum PackageFormat {
     Deb,
     Rpm,
     Msi,
+    /// A zip of the tree (a `.app` bundle and its notices): what notarization takes.
+    App,
+    Dmg,
 }
 
 impl fmt::Display for PackageFormat {
@@ -48,6 +48,8 @@ impl fmt::Display for PackageFormat {
             PackageFormat::Deb => f.write_str("deb"),
             PackageFormat::Rpm => f.write_str("rpm"),
             PackageFormat::Msi => f.write_str("msi"),
+            PackageFormat::App => f.write_str("app"),
+            PackageFormat::Dmg => f.write_str("dmg"),
         }
     }
 }
@@ -60,16 +62,13 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
         if value.is_empty() {
             continue;
         }
-        if PLANNED_FORMATS.contains(&value) {
-            return Err(Error::Usage(format!(
-                "format {value:?} is not supported yet; supported: {SUPPORTED}"
-            )));
-        }
         let format =
             match value {
                 "deb" => PackageFormat::Deb,
                 "rpm" => PackageFormat::Rpm,
                 "msi" => PackageFormat::Msi,
+                "app" => PackageFormat::App,
+                "dmg" => PackageFormat::Dmg,
                 _ => PackageFormat::Archive(value.parse().map_err(|e: oxdist_installers::ArchiveError| {
                     Error::Usage(format!("{e}; supported: {SUPPORTED}"))
                 })?),
@@ -211,6 +210,8 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
             PackageFormat::Deb => (deb_file_name(metadata)?, "deb"),
             PackageFormat::Rpm => (rpm_file_name(metadata)?, "rpm"),
             PackageFormat::Msi => (msi_file_name_of(output, metadata)?, "msi"),
+            PackageFormat::App => (format!("{stem}.app.zip"), "app"),
+            PackageFormat::Dmg => (format!("{stem}.dmg"), "dmg"),
         };
         let dest = out_dir.join(&file_name);
         match format {
@@ -240,6 +241,27 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                     options.compression = compression;
                 }
                 write_rpm(metadata, &spec, manifest, &options, &dest)?;
+            }
+            PackageFormat::App => {
+                if !matches!(output, TargetOutput::AppBundle(_)) {
+                    return Err(Error::Settings(format!(
+                        "--format app packages a MacOsApplicationBundleBuilder; target {name:?} returns something else (use zip or dmg for plain trees)"
+                    )));
+                }
+                write_archive(manifest, ArchiveFormat::Zip, &options, &dest)?;
+            }
+            PackageFormat::Dmg => {
+                let volume = match output {
+                    TargetOutput::AppBundle(bundle) => {
+                        bundle.display_name.clone().unwrap_or(bundle.bundle_name.clone())
+                    }
+                    _ => metadata.name.clone(),
+                };
+                let options = oxdist_installers::macos::dmg::DmgOptions {
+                    applications_symlink: matches!(output, TargetOutput::AppBundle(_)),
+                    ..oxdist_installers::macos::dmg::DmgOptions::new(mtime)
+                };
+                oxdist_installers::macos::dmg::write_dmg(&volume, manifest, &options, &dest)?;
             }
             PackageFormat::Msi => {
                 let options = MsiOptions {
@@ -646,8 +668,11 @@ mod tests {
             parse_formats(&args).unwrap(),
             vec![PackageFormat::Msi, PackageFormat::Deb]
         );
-        let err = parse_formats(&["dmg".to_string()]).unwrap_err().to_string();
-        assert!(err.contains("not supported yet"), "{err}");
+        let args: Vec<String> = ["dmg", "app", "dmg"].map(String::from).to_vec();
+        assert_eq!(
+            parse_formats(&args).unwrap(),
+            vec![PackageFormat::Dmg, PackageFormat::App]
+        );
         let err = parse_formats(&["rar".to_string()]).unwrap_err().to_string();
         assert!(err.contains("unknown archive format \"rar\""), "{err}");
     }

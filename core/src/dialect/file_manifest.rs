@@ -111,7 +111,13 @@ pub(crate) struct FileContent {
 }
 
 impl FileContentValue {
-    fn content(&self) -> MutexGuard<'_, FileContent> {
+    pub fn new(content: FileContent) -> Self {
+        Self {
+            inner: Mutex::new(content),
+        }
+    }
+
+    pub fn content(&self) -> MutexGuard<'_, FileContent> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -172,9 +172,7 @@ impl<'v> StarlarkValue<'v> for PackageMetadataValue {
 /// PyOxidizer functions and types that oxdist does not implement yet. Calling
 /// one fails with `not supported yet: NAME` at the call site.
 pub const NOT_SUPPORTED_YET: &[&str] = &[
-    "AppleUniversalBinary",
     "File",
-    "MacOsApplicationBundleBuilder",
     "PythonBytecodeModule",
     "PythonEmbeddedResources",
     "PythonExecutable",

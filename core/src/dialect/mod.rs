@@ -16,6 +16,7 @@ mod globals;
 mod interpreter_config;
 mod licenses;
 pub mod linux_package;
+pub mod macos;
 pub mod msi;
 mod python;
 mod state;
@@ -115,6 +116,8 @@ pub enum TargetOutput {
     LinuxPackage(Box<linux_package::LinuxPackageTarget>),
     /// A `WiXMSIBuilder`: the installation folder's contents and MSI settings.
     Msi(Box<msi::MsiTarget>),
+    /// A `MacOsApplicationBundleBuilder`: the bundle's parts and Info.plist keys.
+    AppBundle(Box<macos::AppBundleTarget>),
     /// The function returned `None`: nothing to build.
     None,
     /// A value with no build action yet; the string is its Starlark type.
@@ -150,6 +153,7 @@ fn globals() -> starlark::environment::Globals {
         .with(python::python_globals)
         .with(linux_package::linux_package_globals)
         .with(msi::msi_globals)
+        .with(macos::macos_globals)
         .with(licenses::license_globals)
         .with(code_signing::code_signing_globals)
         .with(globals::not_supported_globals)
@@ -270,6 +274,8 @@ fn executables_of(value: Value<'_>) -> Vec<crate::embedding::executable::Executa
         package.executables
     } else if let Some(msi) = msi::msi_of(value) {
         msi.executables
+    } else if let Some(bundle) = macos::app_bundle_of(value) {
+        bundle.executables
     } else {
         Vec::new()
     }
@@ -286,6 +292,8 @@ fn to_output(value: Value<'_>) -> TargetOutput {
         TargetOutput::LinuxPackage(Box::new(package))
     } else if let Some(msi) = msi::msi_of(value) {
         TargetOutput::Msi(Box::new(msi))
+    } else if let Some(bundle) = macos::app_bundle_of(value) {
+        TargetOutput::AppBundle(Box::new(bundle))
     } else if let Some(spec) = executable::embedded_resources_of(value) {
         TargetOutput::EmbeddedResources(spec)
     } else {
