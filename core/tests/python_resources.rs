@@ -37,7 +37,7 @@ fn markupsafe() -> PathBuf {
     fetch_wheel(
         "MarkupSafe==2.1.5",
         "markupsafe-2.1.5-",
-        &["cp311", "x86_64"],
+        &["cp311", "manylinux2014_x86_64"],
         &[&platform[..], &abi[..]].concat(),
     )
 }
