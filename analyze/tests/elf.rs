@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use oxdist_analyze::manylinux::{self, POLICIES};
 use oxdist_analyze::{AnalyzeError, Architecture, ElfAnalysis, ElfKind, Libc, analyze, analyze_file};
+use oxdist_testing::{cp311_platform_args, fetch_wheel};
 
 fn elf_of(path: &Path) -> ElfAnalysis {
     let analysis = analyze_file(path).unwrap_or_else(|e| panic!("{e}"));
@@ -141,115 +142,116 @@ fn own_test_binary_and_host_extension_modules_match_readelf() {
     }
 }
 
-/// One wheel: (pip spec, pip platform, file-name prefix, file-name suffix).
+/// One wheel: (pip spec, pip `--platform`, file-name prefix, the file name's
+/// platform tag: the marker that picks it from the shared wheel cache).
 const WHEELS: &[(&str, &str, &str, &str)] = &[
     (
         "numpy==1.26.4",
         "manylinux2014_x86_64",
         "numpy-1.26.4-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "PyYAML==6.0.1",
         "manylinux2014_x86_64",
         "pyyaml-6.0.1-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "MarkupSafe==2.1.5",
         "manylinux2014_x86_64",
         "markupsafe-2.1.5-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "charset-normalizer==3.3.2",
         "manylinux2014_x86_64",
         "charset_normalizer-3.3.2-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "ujson==5.10.0",
         "manylinux2014_x86_64",
         "ujson-5.10.0-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "msgpack==1.0.8",
         "manylinux2014_x86_64",
         "msgpack-1.0.8-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "lxml==5.2.2",
         "manylinux2014_x86_64",
         "lxml-5.2.2-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "lxml==5.2.2",
         "manylinux_2_28_x86_64",
         "lxml-5.2.2-",
-        "manylinux_2_28_x86_64.whl",
+        "manylinux_2_28_x86_64",
     ),
     (
         "pillow==10.3.0",
         "manylinux2014_x86_64",
         "pillow-10.3.0-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "cryptography==42.0.8",
         "manylinux2014_x86_64",
         "cryptography-42.0.8-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "cryptography==42.0.8",
         "manylinux_2_28_x86_64",
         "cryptography-42.0.8-",
-        "manylinux_2_28_x86_64.whl",
+        "manylinux_2_28_x86_64",
     ),
     (
         "orjson==3.10.3",
         "manylinux2014_x86_64",
         "orjson-3.10.3-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "zstandard==0.22.0",
         "manylinux2014_x86_64",
         "zstandard-0.22.0-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "psutil==5.9.8",
         "manylinux2014_x86_64",
         "psutil-5.9.8-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "regex==2024.5.15",
         "manylinux2014_x86_64",
         "regex-2024.5.15-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "rapidfuzz==3.9.3",
         "manylinux2014_x86_64",
         "rapidfuzz-3.9.3-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "pydantic-core==2.18.4",
         "manylinux2014_x86_64",
         "pydantic_core-2.18.4-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
     (
         "simplejson==3.19.2",
         "manylinux1_x86_64",
         "simplejson-3.19.2-",
-        "manylinux2014_x86_64.whl",
+        "manylinux2014_x86_64",
     ),
 ];
 
@@ -262,14 +264,14 @@ const MUSL_WHEELS: &[(&str, &str, &str, &str, bool)] = &[
         "msgpack==1.0.8",
         "musllinux_1_1_x86_64",
         "msgpack-1.0.8-",
-        "musllinux_1_1_x86_64.whl",
+        "musllinux_1_1_x86_64",
         true,
     ),
     (
         "orjson==3.10.3",
         "musllinux_1_2_x86_64",
         "orjson-3.10.3-",
-        "musllinux_1_2_x86_64.whl",
+        "musllinux_1_2_x86_64",
         false,
     ),
 ];
@@ -337,8 +339,8 @@ fn manylinux_wheels_agree_with_auditwheel_show() {
         String::from("| wheel | .so files | auditwheel | ours | glibc (auditwheel / ours) |\n|---|---|---|---|---|\n");
     let mut so_files = 0;
     let mut disagreements = Vec::new();
-    for (spec, platform, prefix, suffix) in WHEELS {
-        let wheel = common::fetch_wheel(spec, platform, prefix, suffix);
+    for (spec, platform, prefix, tag) in WHEELS {
+        let wheel = fetch_wheel(spec, prefix, &[tag], &cp311_platform_args(platform));
         let elves = wheel_elves(&wheel);
         assert!(!elves.is_empty(), "{} has no ELF files", wheel.display());
         so_files += elves.len();
@@ -374,8 +376,8 @@ fn manylinux_wheels_agree_with_auditwheel_show() {
 #[test]
 fn musllinux_wheels_agree_with_auditwheel() {
     let python = common::auditwheel_python();
-    for (spec, platform, prefix, suffix, oracle) in MUSL_WHEELS {
-        let wheel = common::fetch_wheel(spec, platform, prefix, suffix);
+    for (spec, platform, prefix, tag, oracle) in MUSL_WHEELS {
+        let wheel = fetch_wheel(spec, prefix, &[tag], &cp311_platform_args(platform));
         let elves = wheel_elves(&wheel);
         assert!(elves.iter().all(|(_, e)| e.libc == Libc::Musl && e.min_glibc.is_none()));
         let ours = our_wheel_verdict(&elves, true);

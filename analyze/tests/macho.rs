@@ -7,39 +7,40 @@ use std::path::{Path, PathBuf};
 
 use oxdist_analyze::macho::{DylibKind, MachOAnalysis, MachOArch, MachOFileType, MinOsSource};
 use oxdist_analyze::{AnalyzeError, Architecture, Details, Format, analyze};
+use oxdist_testing::{cp311_platform_args, fetch_wheel, wheel_member};
 
 /// ninja's universal2 wheel: a fat executable whose arm64 slice is signed.
 fn ninja_wheel() -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         "ninja==1.11.1.1",
-        "macosx_10_9_universal2",
         "ninja-1.11.1.1-",
-        "universal2.whl",
+        &["macosx_10_9_universal2"],
+        &cp311_platform_args("macosx_10_9_universal2"),
     )
 }
 
 fn markupsafe_mac(version: &str, platform: &str) -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         &format!("markupsafe=={version}"),
-        platform,
         &format!("markupsafe-{version}-"),
-        &format!("{platform}.whl"),
+        &["cp311", platform],
+        &cp311_platform_args(platform),
     )
 }
 
 /// numpy's arm64 wheel: dylibs with several `LC_RPATH`s and `@loader_path`
 /// install names, left by delocate and the gfortran build.
 fn numpy_arm64_wheel() -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         "numpy==1.26.4",
-        "macosx_11_0_arm64",
         "numpy-1.26.4-",
-        "macosx_11_0_arm64.whl",
+        &["cp311", "macosx_11_0_arm64"],
+        &cp311_platform_args("macosx_11_0_arm64"),
     )
 }
 
 fn analyze_member(wheel: &Path, member: &str) -> (MachOAnalysis, Vec<u8>) {
-    let bytes = common::wheel_member(wheel, member);
+    let bytes = wheel_member(wheel, member);
     let analysis = analyze(&bytes, Path::new(member)).unwrap_or_else(|e| panic!("{member}: {e}"));
     assert_eq!(analysis.format, Format::MachO);
     let Details::MachO(macho) = analysis.details else {
@@ -257,7 +258,7 @@ fn numpy_dylibs_with_rpaths() {
 
 #[test]
 fn json_output_is_tagged_macho() {
-    let bytes = common::wheel_member(&ninja_wheel(), "ninja/data/bin/ninja");
+    let bytes = wheel_member(&ninja_wheel(), "ninja/data/bin/ninja");
     let analysis = analyze(&bytes, Path::new("ninja")).unwrap();
     let json = serde_json::to_value(&analysis).unwrap();
     assert_eq!(json["format"], "macho");
@@ -268,7 +269,7 @@ fn json_output_is_tagged_macho() {
 
 #[test]
 fn truncated_macho_is_a_clear_error() {
-    let bytes = common::wheel_member(&ninja_wheel(), "ninja/data/bin/ninja");
+    let bytes = wheel_member(&ninja_wheel(), "ninja/data/bin/ninja");
     let err = analyze(&bytes[..3000], Path::new("bin/ninja")).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, AnalyzeError::Damaged { format: "Mach-O", .. }), "{err:?}");
@@ -278,7 +279,7 @@ fn truncated_macho_is_a_clear_error() {
             && message.contains("x86_64"),
         "{message}"
     );
-    let thin = common::wheel_member(
+    let thin = wheel_member(
         &markupsafe_mac("3.0.2", "macosx_11_0_arm64"),
         "markupsafe/_speedups.cpython-311-darwin.so",
     );

@@ -7,42 +7,39 @@ use std::path::{Path, PathBuf};
 
 use oxdist_analyze::pe::{PeAnalysis, PeFormat, PeKind, PeMachine, PeRuntime, PeSubsystem};
 use oxdist_analyze::{AnalyzeError, Architecture, Details, Format, analyze};
-
-fn pip_wheel() -> PathBuf {
-    common::fetch_wheel("pip==24.0", "win_amd64", "pip-24.0-", "-any.whl")
-}
+use oxdist_testing::{cp311_platform_args, fetch_wheel, pip_wheel, wheel_member};
 
 fn markupsafe_win(platform: &str) -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         "markupsafe==2.1.5",
-        platform,
         "markupsafe-2.1.5-",
-        &format!("{platform}.whl"),
+        &["cp311", platform],
+        &cp311_platform_args(platform),
     )
 }
 
 fn charset_normalizer_win_amd64() -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         "charset-normalizer==3.3.2",
-        "win_amd64",
         "charset_normalizer-3.3.2-",
-        "win_amd64.whl",
+        &["cp311", "win_amd64"],
+        &cp311_platform_args("win_amd64"),
     )
 }
 
 /// Microsoft's Visual C++ runtime DLLs, Authenticode-signed by Microsoft.
 fn msvc_runtime_wheel() -> PathBuf {
-    common::fetch_wheel(
+    fetch_wheel(
         "msvc-runtime==14.40.33807",
-        "win_amd64",
         "msvc_runtime-14.40.33807-",
-        "win_amd64.whl",
+        &["cp311", "win_amd64"],
+        &cp311_platform_args("win_amd64"),
     )
 }
 
 /// Analyses one member of a wheel and returns it with the member's bytes.
 fn analyze_member(wheel: &Path, member: &str) -> (PeAnalysis, Vec<u8>) {
-    let bytes = common::wheel_member(wheel, member);
+    let bytes = wheel_member(wheel, member);
     let analysis = analyze(&bytes, Path::new(member)).unwrap_or_else(|e| panic!("{member}: {e}"));
     assert_eq!(analysis.format, Format::Pe);
     let Details::Pe(pe) = analysis.details else {
@@ -277,7 +274,7 @@ fn minimum_windows_names_the_release() {
 
 #[test]
 fn json_output_is_tagged_pe() {
-    let bytes = common::wheel_member(&pip_wheel(), "pip/_vendor/distlib/w64.exe");
+    let bytes = wheel_member(&pip_wheel(), "pip/_vendor/distlib/w64.exe");
     let analysis = analyze(&bytes, Path::new("w64.exe")).unwrap();
     let json = serde_json::to_value(&analysis).unwrap();
     assert_eq!(json["format"], "pe");
@@ -289,7 +286,7 @@ fn json_output_is_tagged_pe() {
 
 #[test]
 fn truncated_pe_is_a_clear_error() {
-    let bytes = common::wheel_member(&pip_wheel(), "pip/_vendor/distlib/t64.exe");
+    let bytes = wheel_member(&pip_wheel(), "pip/_vendor/distlib/t64.exe");
     let err = analyze(&bytes[..1000], Path::new("dist/t64.exe")).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, AnalyzeError::Damaged { format: "PE", .. }), "{err:?}");
@@ -299,7 +296,7 @@ fn truncated_pe_is_a_clear_error() {
     );
 
     // A signed DLL cut before its certificate table (the last thing in the file).
-    let signed = common::wheel_member(&msvc_runtime_wheel(), "msvc_runtime-14.40.33807.data/data/msvcp140.dll");
+    let signed = wheel_member(&msvc_runtime_wheel(), "msvc_runtime-14.40.33807.data/data/msvcp140.dll");
     let err = analyze(&signed[..signed.len() - 16], Path::new("msvcp140.dll")).unwrap_err();
     assert!(err.to_string().contains("certificate table"), "{err}");
 

@@ -477,17 +477,7 @@ fn msi_is_signed_with_authenticode() {
 
 /// distlib's 64-bit Windows launcher from pip 24.0's wheel: a real PE to sign.
 fn windows_launcher(dest: &Path) {
-    let wheel = common::fetch_wheel("pip==24.0", "pip-24.0-", &[], &[]);
-    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
-    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&wheel)
-        .arg("pip/_vendor/distlib/t64.exe")
-        .arg(dest)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "extracting t64.exe from {}", wheel.display());
+    oxdist_testing::extract_member(&oxdist_testing::pip_wheel(), "pip/_vendor/distlib/t64.exe", dest);
 }
 
 /// `code_signer_from_pem_files(...).activate()` in the configuration signs
@@ -684,22 +674,13 @@ resolve_targets()
 /// ones start at 3.0).
 fn macos_speedups(platform: &str, dest: &Path) {
     let version = if platform.ends_with("arm64") { "3.0.2" } else { "2.1.5" };
-    let wheel = common::fetch_wheel(
+    let wheel = oxdist_testing::fetch_wheel(
         &format!("markupsafe=={version}"),
         &format!("markupsafe-{version}-"),
-        &[platform],
-        &["--platform", platform, "--python-version", "3.11"],
+        &["cp311", platform],
+        &oxdist_testing::cp311_platform_args(platform),
     );
-    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
-    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&wheel)
-        .arg("markupsafe/_speedups.cpython-311-darwin.so")
-        .arg(dest)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "extracting _speedups from {}", wheel.display());
+    oxdist_testing::extract_member(&wheel, "markupsafe/_speedups.cpython-311-darwin.so", dest);
 }
 
 /// `MacOsApplicationBundleBuilder` and `AppleUniversalBinary` (PyOxidizer's

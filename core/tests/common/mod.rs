@@ -144,69 +144,9 @@ pub fn tool(program: &str, args: &[&str], apt_package: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Where tests keep wheels downloaded from PyPI (pinned versions), shared
-/// by every test binary and kept between runs.
-pub fn wheel_cache() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data/wheels")
-}
-
-/// Serializes downloads within one test binary; the temporary directory and
-/// rename below keep concurrent test processes from seeing partial files.
-static DOWNLOAD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// The cached wheel whose lowercase file name starts with `prefix` and
-/// contains every one of `markers`, downloading `spec` with pip if missing.
-/// Without PyPI access the test fails, saying so.
-pub fn fetch_wheel(spec: &str, prefix: &str, markers: &[&str], extra_args: &[&str]) -> PathBuf {
-    let cache = wheel_cache();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(prefix) && name.ends_with(".whl") && markers.iter().all(|m| name.contains(m))
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = find(&cache) {
-        return path;
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    let staging = tempfile::tempdir_in(&cache).unwrap();
-    let output = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary=:all:",
-        ])
-        .args(extra_args)
-        .arg("--dest")
-        .arg(staging.path())
-        .arg(spec)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
-    assert!(
-        output.status.success(),
-        "downloading {spec} with pip failed (these tests need PyPI access):\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no matching wheel for {spec}"));
-    let target = cache.join(downloaded.file_name().unwrap());
-    std::fs::rename(&downloaded, &target).unwrap();
-    target
-}
-
 /// pyflakes 3.2.0, a pure-Python command-line tool.
 pub fn pyflakes_wheel() -> PathBuf {
-    fetch_wheel("pyflakes==3.2.0", "pyflakes-3.2.0-", &[], &[])
+    oxdist_testing::fetch_wheel("pyflakes==3.2.0", "pyflakes-3.2.0-", &["none-any"], &[])
 }
 
 /// Runs `cmd`, retrying while the program is "text file busy": a file this

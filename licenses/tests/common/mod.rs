@@ -1,24 +1,11 @@
-//! Test helpers: real wheels from PyPI, pinned by version and kept under
-//! `target/test-data/license-wheels` between runs (the pattern of
-//! `analyze/tests/common/mod.rs`), and their `.dist-info` read with `zip`.
+//! Test helpers: real wheels from PyPI, pinned by version and kept in the
+//! shared wheel cache of `oxdist-testing` (testing/), and their `.dist-info`
+//! read with `zip`.
 
 #![allow(dead_code)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
-
-fn test_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-data")
-}
-
-/// Where tests keep wheels downloaded from PyPI.
-pub fn wheel_cache() -> PathBuf {
-    test_data().join("license-wheels")
-}
-
-static DOWNLOAD: Mutex<()> = Mutex::new(());
 
 /// The wheel file name's start for `name==version`: the name escaped as
 /// wheel file names escape it (runs of `-_.` as `_`), lowercase.
@@ -37,48 +24,10 @@ fn wheel_prefix(spec: &str) -> String {
     format!("{escaped}-{}-", version.to_lowercase())
 }
 
-/// The cached wheel of the pinned `spec` (`six==1.16.0`), downloading it
-/// with pip into a temporary directory and renaming it into the cache if
-/// missing, so an interrupted download never leaves a partial file.
+/// The cached pure-Python wheel of the pinned `spec` (`six==1.16.0`), found by the
+/// file-name prefix the spec implies, downloaded with pip if missing.
 pub fn fetch_wheel(spec: &str) -> PathBuf {
-    let prefix = wheel_prefix(spec);
-    let cache = wheel_cache();
-    let find = |dir: &Path| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-                name.starts_with(&prefix) && name.ends_with(".whl")
-            })
-            .collect();
-        found.sort();
-        found.pop()
-    };
-    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = find(&cache) {
-        return path;
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    let staging = tempfile::tempdir_in(&cache).unwrap();
-    let output = Command::new("python3")
-        .args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps"])
-        .arg("--only-binary=:all:")
-        .arg("--dest")
-        .arg(staging.path())
-        .arg(spec)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to download {spec}: {e}"));
-    assert!(
-        output.status.success(),
-        "downloading {spec} with pip failed (these tests need PyPI access):\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let downloaded = find(staging.path()).unwrap_or_else(|| panic!("pip downloaded no wheel {prefix}*.whl for {spec}"));
-    let target = cache.join(downloaded.file_name().unwrap());
-    std::fs::rename(&downloaded, &target).unwrap();
-    target
+    oxdist_testing::fetch_wheel(spec, &wheel_prefix(spec), &["none-any"], &[])
 }
 
 /// One wheel's `.dist-info` directory, read whole.
