@@ -17,11 +17,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{command, noise, run};
+use common::{command, run};
 use oxdist_installers::macos::dmg::{DmgError, DmgOptions, write_dmg};
 use oxdist_installers::macos::hfs::{HfsError, hfs_volume};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath};
+use oxdist_testing::noise;
 use unicode_normalization::UnicodeNormalization;
 
 const SEVEN_ZIP: &str = "7zip";

@@ -16,12 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{both, command, noise, output, run, tree};
+use common::{both, command, output, run, tree};
 use oxdist_installers::msi::{
     MsiArch, MsiError, MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, MsiVersion, msi_file_name, write_msi,
 };
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestEntry, ManifestPath, PackageMetadata};
+use oxdist_testing::noise;
 
 const MSITOOLS: &str = "msitools";
 const CABEXTRACT: &str = "cabextract";
@@ -38,16 +39,7 @@ const TIME: Timestamp = Timestamp(1_700_000_000);
 // ---------------------------------------------------------------------------
 
 fn metadata(version: &str, triple: &str) -> PackageMetadata {
-    PackageMetadata {
-        name: "greeter".into(),
-        version: version.into(),
-        description: Some("Friendly greetings for the command line".into()),
-        maintainer: Some("Oxdist Tests <tests@example.org>".into()),
-        vendor: Some("Example Org".into()),
-        homepage: Some("https://example.org/greeter".into()),
-        license: Some("MIT".into()),
-        target_triple: triple.into(),
-    }
+    common::greeter_metadata(version, triple)
 }
 
 fn spec(scope: MsiScope) -> MsiSpec {

@@ -19,10 +19,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{both, command, noise, output, tree};
+use common::{both, command, output, tree};
 use oxdist_installers::msi::{MsiInfo, MsiOptions, MsiScope, MsiShortcut, MsiSpec, msi_file_name, write_msi};
 use oxdist_installers::output::Timestamp;
 use oxdist_installers::{FileEntry, FileManifest, ManifestPath, PackageMetadata};
+use oxdist_testing::noise;
 
 /// Debian's wine64 installs its loader here only (no `/usr/bin/wine64`).
 const WINE64: &str = "/usr/lib/wine/wine64";
@@ -40,16 +41,7 @@ const HKCU_UNINSTALL: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Un
 // ---------------------------------------------------------------------------
 
 fn metadata(version: &str) -> PackageMetadata {
-    PackageMetadata {
-        name: "greeter".into(),
-        version: version.into(),
-        description: Some("Friendly greetings for the command line".into()),
-        maintainer: Some("Oxdist Tests <tests@example.org>".into()),
-        vendor: Some("Example Org".into()),
-        homepage: Some("https://example.org/greeter".into()),
-        license: Some("MIT".into()),
-        target_triple: "x86_64-pc-windows-msvc".into(),
-    }
+    common::greeter_metadata(version, "x86_64-pc-windows-msvc")
 }
 
 fn spec(scope: MsiScope) -> MsiSpec {

@@ -20,6 +20,7 @@ use oxdist_signing::authenticode::{
     AuthenticodeError, CertificateChain, SignOptions, attach_msi_signature, is_signed_msi, msi_digest,
     msi_signing_request, sign_msi,
 };
+use oxdist_testing::noise;
 
 /// Verifies `signed`, failing unless the signature is valid and the
 /// signed imprint equals the recomputed one; returns that imprint (hex).
@@ -60,19 +61,6 @@ fn options() -> SignOptions {
 
 // ---------------------------------------------------------------------------
 // Inputs.
-
-/// Bytes that do not compress much.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
 
 fn manifest_files() -> BTreeMap<String, Vec<u8>> {
     [

@@ -185,3 +185,17 @@ pub fn extract_member(wheel: &Path, member: &str, dest: &Path) {
     }
     std::fs::write(dest, bytes).unwrap_or_else(|e| panic!("write {}: {e}", dest.display()));
 }
+
+/// Bytes that do not compress much (xorshift), so that cabinets and
+/// payloads get several compressed blocks.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}

@@ -56,20 +56,6 @@ pub fn both(out: &Output) -> String {
     )
 }
 
-/// Bytes that do not compress much (xorshift), so that cabinets and
-/// payloads get several compressed blocks.
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
 /// Every regular file below `root`, by `/`-separated relative path.
 pub fn tree(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
@@ -86,4 +72,18 @@ pub fn tree(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8
         }
     }
     out
+}
+
+/// The test application's metadata: every optional field set.
+pub fn greeter_metadata(version: &str, triple: &str) -> oxdist_installers::PackageMetadata {
+    oxdist_installers::PackageMetadata {
+        name: "greeter".into(),
+        version: version.into(),
+        description: Some("Friendly greetings for the command line".into()),
+        maintainer: Some("Oxdist Tests <tests@example.org>".into()),
+        vendor: Some("Example Org".into()),
+        homepage: Some("https://example.org/greeter".into()),
+        license: Some("MIT".into()),
+        target_triple: triple.into(),
+    }
 }
