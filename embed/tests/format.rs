@@ -102,6 +102,7 @@ fn sample_entries() -> Vec<Spec> {
             b"lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so".to_vec(),
         ),
         (EntryKind::Namespace, "nspkg", EntryFlags::NONE, Vec::new()),
+        (EntryKind::Frozen, "enum", EntryFlags::NONE, vec![0xab; 32]),
         (
             EntryKind::FileModule,
             "plugins.local",

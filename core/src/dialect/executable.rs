@@ -51,6 +51,10 @@ pub(crate) struct ExecutableValue {
     /// that needs a newer one warns.
     #[allocative(skip)]
     min_glibc: Mutex<Option<String>>,
+    /// `freeze_stdlib`: off by default; the standard library's code objects
+    /// compiled into the launcher (faster imports, a larger executable).
+    #[allocative(skip)]
+    freeze_stdlib: AtomicBool,
 }
 
 impl ExecutableValue {
@@ -77,6 +81,7 @@ impl ExecutableValue {
             compression_level: Mutex::new(None),
             strip_extension_modules: AtomicBool::new(true),
             min_glibc: Mutex::new(None),
+            freeze_stdlib: AtomicBool::new(false),
         })
     }
 
@@ -99,6 +104,7 @@ impl ExecutableValue {
             strip_extension_modules: self.strip_extension_modules.load(Ordering::Relaxed),
             min_glibc: self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             with_launcher: true,
+            freeze_stdlib: self.freeze_stdlib.load(Ordering::Relaxed),
         }
     }
 
@@ -148,6 +154,7 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
                 None => Value::new_none(),
             }),
             "strip_extension_modules" => Some(Value::new_bool(self.strip_extension_modules.load(Ordering::Relaxed))),
+            "freeze_stdlib" => Some(Value::new_bool(self.freeze_stdlib.load(Ordering::Relaxed))),
             "min_glibc" => Some(
                 match self.min_glibc.lock().unwrap_or_else(|e| e.into_inner()).as_deref() {
                     Some(v) => heap.alloc(v),
@@ -163,6 +170,7 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
             "name".into(),
             "resources_compression_level".into(),
             "strip_extension_modules".into(),
+            "freeze_stdlib".into(),
             "min_glibc".into(),
         ]
     }
@@ -198,9 +206,16 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
                 self.strip_extension_modules.store(strip, Ordering::Relaxed);
                 return Ok(());
             }
+            "freeze_stdlib" => {
+                let freeze = value.unpack_bool().ok_or_else(|| {
+                    anyhow::anyhow!("PythonExecutable.freeze_stdlib must be True or False, not {value}")
+                })?;
+                self.freeze_stdlib.store(freeze, Ordering::Relaxed);
+                return Ok(());
+            }
             _ => {
                 return Err(anyhow::anyhow!(
-                    "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level, strip_extension_modules, min_glibc"
+                    "PythonExecutable has no settable attribute {attribute:?}; settable: resources_compression_level, strip_extension_modules, freeze_stdlib, min_glibc"
                 )
                 .into());
             }

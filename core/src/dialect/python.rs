@@ -448,27 +448,7 @@ pub(crate) fn distribution_items(
     policy: &PackagingPolicy,
     clarifications: &[Clarification],
 ) -> anyhow::Result<Vec<(ResourceItem, AddSettings)>> {
-    let resources = scan::scan_stdlib(&dist.stdlib_dir, &dist.suffixes)?
-        .into_iter()
-        .filter_map(|r| match r {
-            // `_sysconfigdata_…-linux-gnu.py` is a top-level module whose name
-            // is not an identifier (sysconfig imports it by string), so the
-            // scan sees a plain file; sysconfig, zoneinfo and pydoc need it.
-            PythonResource::File(f) if is_sysconfigdata(&f.relative_path) => {
-                Some(PythonResource::ModuleSource(crate::python::resources::ModuleSource {
-                    name: f.relative_path.trim_end_matches(".py").to_string(),
-                    source: f.data,
-                    is_package: false,
-                    origin: f.origin,
-                }))
-            }
-            // Other files outside packages are data beside the standard
-            // library (LICENSE.txt); the directories of site-packages,
-            // lib-dynload and config were not even scanned.
-            PythonResource::File(_) => None,
-            other => Some(other),
-        })
-        .collect();
+    let resources = scan::stdlib_resources(&dist.stdlib_dir, &dist.suffixes)?;
     let mut items = items_for(resources, policy, true, &dist.stdlib_test_packages);
     for variants in dist.extension_modules.values() {
         if let Some(module) = variants.first() {
@@ -480,11 +460,6 @@ pub(crate) fn distribution_items(
         }
     }
     Ok(items)
-}
-
-/// Whether a stdlib-relative path is sysconfig's generated data module.
-fn is_sysconfigdata(path: &str) -> bool {
-    !path.contains('/') && path.starts_with("_sysconfigdata_") && path.ends_with(".py")
 }
 
 /// `pip install --target` into a fresh directory below the build path; the installed resources.

@@ -21,6 +21,7 @@ use oxdist_installers::output::write_atomically;
 use oxdist_installers::{FileData, FileEntry, FileManifest, ManifestError, ManifestPath};
 
 use super::elf::{self, ElfError, Sanitised};
+use super::frozen::{FreezeError, FrozenStdlib};
 use super::launcher::{LauncherError, ensure_launcher};
 use super::{AddSettings, ResourceItem};
 use crate::python::bytecode::{BytecodeCompiler, BytecodeError, CompileRequest, CompileStats};
@@ -54,6 +55,8 @@ pub enum ExecutableError {
     StaticExtension(String),
     #[error(transparent)]
     ExtensionModule(#[from] ElfError),
+    #[error(transparent)]
+    Freeze(#[from] FreezeError),
 }
 
 impl ExecutableError {
@@ -68,7 +71,8 @@ impl ExecutableError {
             | ExecutableError::Manifest(_)
             | ExecutableError::Launcher(LauncherError::Distribution(_))
             | ExecutableError::Launcher(LauncherError::CrossTarget { .. })
-            | ExecutableError::Launcher(LauncherError::UnsupportedPython(_)) => exit::CONFIG,
+            | ExecutableError::Launcher(LauncherError::UnsupportedPython(_))
+            | ExecutableError::Freeze(FreezeError::UnsupportedPython { .. }) => exit::CONFIG,
             _ => exit::BUILD,
         }
     }
@@ -102,6 +106,9 @@ pub struct ExecutableSpec {
     /// False for `to_embedded_resources()`: the resources alone, no launcher
     /// (so none of its Rust crates either).
     pub with_launcher: bool,
+    /// Compile the standard library's code objects into the launcher
+    /// (`PythonExecutable.freeze_stdlib`, [`super::frozen`]).
+    pub freeze_stdlib: bool,
 }
 
 /// A built executable: the file, and what must be installed beside it
@@ -227,7 +234,7 @@ struct ModuleToCompile {
 }
 
 /// A module's source path below an import root: `a/b.py` or `a/b/__init__.py`.
-fn module_path(name: &str, is_package: bool) -> String {
+pub(super) fn module_path(name: &str, is_package: bool) -> String {
     let base = name.replace('.', "/");
     if is_package {
         format!("{base}/__init__.py")
@@ -243,9 +250,20 @@ pub fn build_executable(
     cache: &Path,
 ) -> Result<BuiltExecutable, ExecutableError> {
     // The launcher first: its errors (unsupported Python, no static
-    // libpython) are the ones to report before any compiling.
-    let launcher = ensure_launcher(&spec.dist, cache)?;
-    let packed = pack_resources(spec, cache)?;
+    // libpython) are the ones to report before any compiling, except that a
+    // frozen standard library must be compiled to know which launcher.
+    let frozen = if spec.freeze_stdlib {
+        let mut compiler = bytecode_compiler(spec, cache)?;
+        Some(FrozenStdlib::for_distribution(
+            &spec.dist,
+            &mut compiler,
+            config_level(spec),
+        )?)
+    } else {
+        None
+    };
+    let launcher = ensure_launcher(&spec.dist, cache, frozen.as_ref())?;
+    let packed = pack_resources(spec, cache, frozen.as_ref())?;
     let launcher_bytes = std::fs::read(&launcher.path).map_err(|e| ExecutableError::Write {
         path: launcher.path.clone(),
         message: e.to_string(),
@@ -280,7 +298,8 @@ pub fn write_embedded_resources(
     dest_dir: &Path,
     cache: &Path,
 ) -> Result<BuiltExecutable, ExecutableError> {
-    let packed = pack_resources(spec, cache)?;
+    // No launcher, so nothing frozen: every module is bytecode.
+    let packed = pack_resources(spec, cache, None)?;
     let dest = dest_dir.join(EMBEDDED_RESOURCES_FILE);
     write_parts(&dest, &[&packed.blob])?;
     Ok(BuiltExecutable {
@@ -316,19 +335,33 @@ struct PackedOutput {
     warnings: Vec<String>,
 }
 
-fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, ExecutableError> {
-    let dist = &spec.dist;
-    let python = dist.require_interpreter().map_err(LauncherError::from)?;
+/// The distribution's interpreter as a bytecode compiler, with the user cache.
+fn bytecode_compiler(spec: &ExecutableSpec, cache: &Path) -> Result<BytecodeCompiler, ExecutableError> {
+    let python = spec.dist.require_interpreter().map_err(LauncherError::from)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut compiler = BytecodeCompiler::new(python, workers)?;
     // The standard library is most of what is compiled and rarely changes.
     compiler.set_cache(BytecodeCache::new(cache.join("bytecode")));
-    let config_level = spec
-        .config
+    Ok(compiler)
+}
+
+/// The optimization level the interpreter runs at (and loads bytecode for).
+fn config_level(spec: &ExecutableSpec) -> u8 {
+    spec.config
         .get("bytecode_optimization_level")
         .and_then(|v| v.as_u64())
         .unwrap_or(0)
-        .min(2) as usize;
+        .min(2) as u8
+}
+
+fn pack_resources(
+    spec: &ExecutableSpec,
+    cache: &Path,
+    frozen: Option<&FrozenStdlib>,
+) -> Result<PackedOutput, ExecutableError> {
+    let dist = &spec.dist;
+    let mut compiler = bytecode_compiler(spec, cache)?;
+    let config_level = config_level(spec) as usize;
 
     let mut packer = Packer {
         builder: PackedResourcesBuilder::new(compiler.magic_number(), &dist.cache_tag).map_err(|e| {
@@ -418,8 +451,15 @@ fn pack_resources(spec: &ExecutableSpec, cache: &Path) -> Result<PackedOutput, E
             } else {
                 EntryFlags::NONE
             };
-            let kind = EntryKind::bytecode(*level).expect("levels are 0..=2");
-            packer.add(kind, name, flags, bytecode, &format!("module {name}"))?;
+            let origin = format!("module {name}");
+            match frozen.and_then(|f| f.matching_digest(name, *level, &bytecode)) {
+                // The launcher holds this very code object.
+                Some(digest) => packer.add(EntryKind::Frozen, name, flags, digest.to_vec(), &origin)?,
+                None => {
+                    let kind = EntryKind::bytecode(*level).expect("levels are 0..=2");
+                    packer.add(kind, name, flags, bytecode, &origin)?
+                }
+            }
         }
     }
     let config = serde_json::to_vec(&spec.config).expect("JSON values serialize");

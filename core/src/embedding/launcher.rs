@@ -23,6 +23,7 @@ use oxdist_installers::output::{OutputError, write_atomically};
 use oxdist_templates::{Template, render};
 use sha2::{Digest, Sha256};
 
+use super::frozen::{self, FrozenStdlib};
 use crate::python::distribution::{DistributionError, PythonDistribution};
 
 /// Why a launcher could not be built.
@@ -47,6 +48,8 @@ pub enum LauncherError {
         supported = SUPPORTED_PYTHONS.join(", ")
     )]
     UnsupportedPython(String),
+    #[error("deep-freezing the standard library of {python} failed:\n{output}")]
+    Freeze { python: String, output: String },
     #[error("launchers are built for {target} only on a {target} host (this oxdist runs on {host})")]
     CrossTarget { target: String, host: String },
 }
@@ -62,6 +65,14 @@ const EMBED_DIR: &str = "embed";
 /// dependencies compile once (CI, tests); by default each build gets a
 /// fresh one that is removed afterwards.
 const TARGET_DIR_VAR: &str = "OXDIST_LAUNCHER_TARGET_DIR";
+
+/// The deep-freeze generator, its input and its output in a launcher project.
+const FROZEN_GENERATOR: &str = "deepfreeze.py";
+const FROZEN_INPUT: &str = "frozen-modules.bin";
+const FROZEN_C: &str = "frozen.c";
+
+/// How the launcher's `build.rs` learns where CPython's headers are.
+const PYTHON_INCLUDE_VAR: &str = "OXDIST_PYTHON_INCLUDE";
 
 /// CPython versions whose two-phase start-up the runtime implements.
 pub const SUPPORTED_PYTHONS: [&str; 4] = ["3.10", "3.11", "3.12", "3.13"];
@@ -87,7 +98,11 @@ enum Purpose {
     Metadata,
 }
 
-fn inputs(dist: &PythonDistribution, purpose: Purpose) -> Result<LauncherInputs, LauncherError> {
+fn inputs(
+    dist: &PythonDistribution,
+    purpose: Purpose,
+    frozen: Option<&FrozenStdlib>,
+) -> Result<LauncherInputs, LauncherError> {
     if !SUPPORTED_PYTHONS.contains(&dist.major_minor.as_str()) {
         return Err(LauncherError::UnsupportedPython(dist.major_minor.clone()));
     }
@@ -121,6 +136,7 @@ fn inputs(dist: &PythonDistribution, purpose: Purpose) -> Result<LauncherInputs,
         "major_minor": dist.major_minor,
         "lib_dir": libpython.parent().map(|p| p.display().to_string()).unwrap_or_default(),
         "python_exe": python_exe.display().to_string(),
+        "frozen": frozen.is_some(),
     });
     let mut files: Vec<(String, Cow<'static, [u8]>)> = Vec::new();
     for (name, template) in [
@@ -132,6 +148,12 @@ fn inputs(dist: &PythonDistribution, purpose: Purpose) -> Result<LauncherInputs,
         files.push((name.to_string(), Cow::Owned(render(template, &data)?.into_bytes())));
     }
     files.push(("Cargo.lock".to_string(), Cow::Borrowed(WORKSPACE_LOCK)));
+    if frozen.is_some() {
+        files.push((
+            FROZEN_GENERATOR.to_string(),
+            Cow::Borrowed(frozen::GENERATOR.as_bytes()),
+        ));
+    }
     for (path, bytes) in RUNTIME_SOURCES {
         files.push((format!("{EMBED_DIR}/{path}"), Cow::Borrowed(*bytes)));
     }
@@ -148,6 +170,11 @@ fn inputs(dist: &PythonDistribution, purpose: Purpose) -> Result<LauncherInputs,
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part);
         }
+    }
+    if let Some(frozen) = frozen {
+        let identity = frozen.identity();
+        hasher.update((identity.len() as u64).to_le_bytes());
+        hasher.update(identity);
     }
     if purpose == Purpose::Build {
         let meta = fs::metadata(&libpython).map_err(|source| LauncherError::Read {
@@ -192,7 +219,7 @@ fn write_project(inputs: &LauncherInputs, project: &Path) -> Result<(), Launcher
 /// written when missing, never built: what the license audit runs `cargo
 /// metadata` on. Works for any distribution, even one for another platform.
 pub fn launcher_project(dist: &PythonDistribution, cache: &Path) -> Result<PathBuf, LauncherError> {
-    let inputs = inputs(dist, Purpose::Metadata)?;
+    let inputs = inputs(dist, Purpose::Metadata, None)?;
     let project = cache.join("launchers").join(format!("src-{}", inputs.key));
     let manifest = project.join("Cargo.toml");
     if !manifest.is_file() || !project.join(EMBED_DIR).join("Cargo.toml").is_file() {
@@ -201,9 +228,14 @@ pub fn launcher_project(dist: &PythonDistribution, cache: &Path) -> Result<PathB
     Ok(manifest)
 }
 
-/// The cached launcher for `dist`, building it first when missing.
-pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launcher, LauncherError> {
-    let inputs = inputs(dist, Purpose::Build)?;
+/// The cached launcher for `dist`, building it first when missing; with
+/// `frozen`, one whose code objects for those modules are compiled in.
+pub fn ensure_launcher(
+    dist: &PythonDistribution,
+    cache: &Path,
+    frozen: Option<&FrozenStdlib>,
+) -> Result<Launcher, LauncherError> {
+    let inputs = inputs(dist, Purpose::Build, frozen)?;
     let root = cache.join("launchers");
     let binary = root.join(&inputs.key).join("oxdist-launcher");
     if binary.is_file() {
@@ -230,6 +262,10 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
     }
     let project = root.join(format!("src-{}", inputs.key));
     write_project(&inputs, &project)?;
+    let python_include = match frozen {
+        Some(frozen) => Some(generate_frozen_c(dist, frozen, &project)?),
+        None => None,
+    };
     let (target_dir, shared_lock) = match std::env::var_os(TARGET_DIR_VAR).filter(|d| !d.is_empty()) {
         Some(dir) => {
             // Builds of different keys share `release/oxdist-launcher`
@@ -253,6 +289,7 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
         // A surrounding build's settings must not leak into the launcher.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
+        .envs(python_include.iter().map(|dir| (PYTHON_INCLUDE_VAR, dir)))
         .output()
         .map_err(|e| LauncherError::NoCargo(e.to_string()))?;
     if !output.status.success() {
@@ -277,14 +314,53 @@ pub fn ensure_launcher(dist: &PythonDistribution, cache: &Path) -> Result<Launch
         path: binary.clone(),
         source: e.error,
     })?;
-    // The binary is all that is needed from now on; the build tree is large.
+    // The binary is all that is needed from now on; the build tree is large,
+    // and so are the generated C and its input (~100 MB).
     if shared_lock.is_none() {
         let _ = fs::remove_dir_all(&target_dir);
+    }
+    for generated in [FROZEN_INPUT, FROZEN_C] {
+        let _ = fs::remove_file(project.join(generated));
     }
     Ok(Launcher {
         path: binary,
         built: true,
     })
+}
+
+/// Runs the deep-freeze generator with `dist`'s interpreter, writing
+/// `frozen.c` into `project`; returns the directory of CPython's headers.
+fn generate_frozen_c(
+    dist: &PythonDistribution,
+    frozen: &FrozenStdlib,
+    project: &Path,
+) -> Result<String, LauncherError> {
+    let input = project.join(FROZEN_INPUT);
+    write_atomically(&input, |out| {
+        out.write_all(&frozen.generator_input())
+            .map_err(|source| OutputError::Write {
+                path: input.clone(),
+                source,
+            })
+    })?;
+    let python = dist.require_interpreter()?;
+    let output = Command::new(python)
+        .args(["-I", "-S"])
+        .arg(project.join(FROZEN_GENERATOR))
+        .arg(&input)
+        .arg(project.join(FROZEN_C))
+        .output()
+        .map_err(|e| LauncherError::Freeze {
+            python: dist.label(),
+            output: format!("cannot run {}: {e}", python.display()),
+        })?;
+    if !output.status.success() {
+        return Err(LauncherError::Freeze {
+            python: dist.label(),
+            output: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 #[cfg(test)]

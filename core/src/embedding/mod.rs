@@ -6,11 +6,14 @@
 //!   sources, package data, metadata, configuration) appended, plus the
 //!   files that must sit beside it (extension modules, filesystem-relative
 //!   resources).
+//! - [`frozen`]: the standard library's code objects deep-frozen into a
+//!   launcher (`PythonExecutable.freeze_stdlib`, CPython 3.11).
 //! - [`elf`]: extension modules stripped of symbols, debug information and
 //!   build-machine library search paths before they are installed.
 
 pub mod elf;
 pub mod executable;
+pub mod frozen;
 pub mod launcher;
 // Also compiled into core/build.rs; here only for the test that checks
 // the bundled runtime against the files on disk.

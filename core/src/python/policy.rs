@@ -279,7 +279,7 @@ pub fn is_test_extension(name: &str) -> bool {
 
 /// Whether a resource belongs to a test package (`test`, `tests`, the
 /// distribution's test packages, or anything below them).
-fn is_test_resource(resource: &PythonResource, test_packages: &[String]) -> bool {
+pub fn is_test_resource(resource: &PythonResource, test_packages: &[String]) -> bool {
     let module = match resource {
         PythonResource::ModuleSource(m) => &m.name,
         PythonResource::ModuleBytecode(m) => &m.name,

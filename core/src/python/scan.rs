@@ -491,6 +491,37 @@ pub fn scan_stdlib(root: &Path, suffixes: &PythonSuffixes) -> Result<Vec<PythonR
     })
 }
 
+/// The resources of a distribution's standard library: [`scan_stdlib`],
+/// keeping the module sources, package data and namespace packages, and
+/// sysconfig's generated data module.
+///
+/// `_sysconfigdata_…-linux-gnu.py` is a top-level module whose name is not an
+/// identifier (sysconfig imports it by string), so the scan sees a plain
+/// file; sysconfig, zoneinfo and pydoc need it. Other files outside packages
+/// are data beside the standard library (LICENSE.txt) and are left out.
+pub fn stdlib_resources(root: &Path, suffixes: &PythonSuffixes) -> Result<Vec<PythonResource>, ScanError> {
+    Ok(scan_stdlib(root, suffixes)?
+        .into_iter()
+        .filter_map(|r| match r {
+            PythonResource::File(f) if is_sysconfigdata(&f.relative_path) => {
+                Some(PythonResource::ModuleSource(ModuleSource {
+                    name: f.relative_path.trim_end_matches(".py").to_string(),
+                    source: f.data,
+                    is_package: false,
+                    origin: f.origin,
+                }))
+            }
+            PythonResource::File(_) => None,
+            other => Some(other),
+        })
+        .collect())
+}
+
+/// Whether a stdlib-relative path is sysconfig's generated data module.
+fn is_sysconfigdata(path: &str) -> bool {
+    !path.contains('/') && path.starts_with("_sysconfigdata_") && path.ends_with(".py")
+}
+
 /// The walk behind [`scan_directory`]: entries for which `enter` is false
 /// are skipped, directories with everything below them.
 fn scan_filtered(

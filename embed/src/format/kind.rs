@@ -36,11 +36,15 @@ pub enum EntryKind {
     Resource,
     /// `s:` module source (`.py` bytes).
     Source,
+    /// `z:` a module whose code object is deep-frozen into the launcher
+    /// (`PythonExecutable.freeze_stdlib`); the payload is the SHA-256 of the
+    /// `marshal` data it replaces, which the launcher's copy must match.
+    Frozen,
 }
 
 impl EntryKind {
     /// Every kind, in prefix byte order.
-    pub const ALL: [EntryKind; 10] = [
+    pub const ALL: [EntryKind; 11] = [
         EntryKind::Bytecode0,
         EntryKind::Bytecode1,
         EntryKind::Bytecode2,
@@ -51,6 +55,7 @@ impl EntryKind {
         EntryKind::Namespace,
         EntryKind::Resource,
         EntryKind::Source,
+        EntryKind::Frozen,
     ];
 
     /// The key prefix, including the trailing `:`.
@@ -66,6 +71,7 @@ impl EntryKind {
             EntryKind::Namespace => "n:",
             EntryKind::Resource => "r:",
             EntryKind::Source => "s:",
+            EntryKind::Frozen => "z:",
         }
     }
 
@@ -93,6 +99,7 @@ impl EntryKind {
             (b'n', b':') => (EntryKind::Namespace, 2),
             (b'r', b':') => (EntryKind::Resource, 2),
             (b's', b':') => (EntryKind::Source, 2),
+            (b'z', b':') => (EntryKind::Frozen, 2),
             _ => return None,
         };
         if len == 3 && b.get(2) != Some(&b':') {
@@ -114,6 +121,7 @@ impl EntryKind {
                 | EntryKind::Extension
                 | EntryKind::Namespace
                 | EntryKind::FileModule
+                | EntryKind::Frozen
         )
     }
 
@@ -128,7 +136,9 @@ impl EntryKind {
             EntryKind::Bytecode0 | EntryKind::Bytecode1 | EntryKind::Bytecode2 | EntryKind::Source => {
                 EntryFlags(EntryFlags::IS_PACKAGE.0 | EntryFlags::ZSTD.0)
             }
-            EntryKind::Extension | EntryKind::FileModule | EntryKind::Namespace => EntryFlags::IS_PACKAGE,
+            EntryKind::Extension | EntryKind::FileModule | EntryKind::Namespace | EntryKind::Frozen => {
+                EntryFlags::IS_PACKAGE
+            }
             EntryKind::Resource => EntryFlags(EntryFlags::ZSTD.0 | EntryFlags::EXECUTABLE.0),
             EntryKind::DistMetadata | EntryKind::Config => EntryFlags::ZSTD,
         }

@@ -37,6 +37,9 @@ pub use writer::PackedResourcesBuilder;
 pub const MAGIC: [u8; 8] = *b"OXDISTPR";
 /// The format version this crate writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
+/// Length of a `z:` entry's payload: the SHA-256 of the `marshal` data the
+/// launcher's deep-frozen code object stands for.
+pub const FROZEN_DIGEST_LEN: usize = 32;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 64;
 /// Size of one index record.

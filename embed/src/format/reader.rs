@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use super::error::{show_key, show_key_bytes};
 use super::{
-    CACHE_TAG_KEY, DATA_ALIGN, EntryFlags, EntryKind, FORMAT_VERSION, FormatError, HEADER_LEN, INDEX_RECORD_LEN, MAGIC,
-    cache_tag_is_valid, python_magic_is_plausible, read_u32, read_u64,
+    CACHE_TAG_KEY, DATA_ALIGN, EntryFlags, EntryKind, FORMAT_VERSION, FROZEN_DIGEST_LEN, FormatError, HEADER_LEN,
+    INDEX_RECORD_LEN, MAGIC, cache_tag_is_valid, python_magic_is_plausible, read_u32, read_u64,
 };
 
 /// The first 4 bytes of every zstd frame.
@@ -269,6 +269,12 @@ impl<'a> PackedResources<'a> {
             }
             if kind == EntryKind::Namespace && d_len != 0 {
                 return Err(bad(&show_key(key), "namespace packages have no payload".into()));
+            }
+            if kind == EntryKind::Frozen && d_len != FROZEN_DIGEST_LEN as u64 {
+                return Err(bad(
+                    &show_key(key),
+                    "a frozen module's payload is a 32-byte digest".into(),
+                ));
             }
             // Payload bytes are deliberately not read here (not even a zstd
             // frame's magic): parsing touches only the header, index and keys,

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use super::error::show_key;
 use super::reader::ZSTD_FRAME_MAGIC;
 use super::{
-    CACHE_TAG_KEY, DATA_ALIGN, EntryFlags, EntryKind, FORMAT_VERSION, FormatError, HEADER_LEN, INDEX_RECORD_LEN, MAGIC,
-    cache_tag_is_valid, python_magic_is_plausible,
+    CACHE_TAG_KEY, DATA_ALIGN, EntryFlags, EntryKind, FORMAT_VERSION, FROZEN_DIGEST_LEN, FormatError, HEADER_LEN,
+    INDEX_RECORD_LEN, MAGIC, cache_tag_is_valid, python_magic_is_plausible,
 };
 
 /// Collects entries and writes a packed-resources blob.
@@ -360,6 +360,9 @@ fn check_payload(kind: EntryKind, key: &str, data: &[u8]) -> Result<(), FormatEr
     };
     match kind {
         EntryKind::Namespace if !data.is_empty() => Err(invalid("namespace packages have no payload")),
+        EntryKind::Frozen if data.len() != FROZEN_DIGEST_LEN => {
+            Err(invalid("the payload must be a 32-byte SHA-256 digest"))
+        }
         EntryKind::Extension | EntryKind::FileModule => {
             let path = std::str::from_utf8(data).map_err(|_| invalid("the payload must be a UTF-8 path"))?;
             validate_relative_path(path).map_err(|reason| invalid(&format!("bad payload path {path:?}: {reason}")))
@@ -523,6 +526,12 @@ mod tests {
             b.add(EntryKind::Namespace, "ns", EntryFlags::NONE, b"x".to_vec()),
             Err(FormatError::InvalidData { .. })
         ));
+        // A frozen module's payload is the 32-byte digest, nothing else.
+        let err = b
+            .add(EntryKind::Frozen, "enum", EntryFlags::NONE, vec![0; 31])
+            .unwrap_err();
+        assert!(err.to_string().contains("32-byte SHA-256"), "{err}");
+        assert!(b.add(EntryKind::Frozen, "enum", EntryFlags::NONE, vec![0; 32]).is_ok());
         assert!(
             b.add(EntryKind::Extension, "_ssl", EntryFlags::NONE, b"/abs/_ssl.so".to_vec())
                 .is_err()
@@ -553,7 +562,7 @@ mod tests {
         b.add(EntryKind::Source, "m", EntryFlags::NONE, b"src".to_vec())
             .unwrap();
         assert!(b.contains(EntryKind::Source, "m"));
-        assert_eq!(b.len(), 3);
+        assert_eq!(b.len(), 4);
     }
 
     #[test]

@@ -14,12 +14,16 @@ resources appended to the executable without copying:
 - ``_oxdist.flags(key)`` -> int or None (bit 0: package)
 - ``_oxdist.keys(prefix)`` -> list of keys starting with ``prefix``
 - ``_oxdist.exe_dir``, ``_oxdist.executable``, ``_oxdist.optimize``
+- ``_oxdist.frozen(name)`` -> the code object of a ``z:`` entry, deep-frozen
+  into the launcher, or None (only in launchers built with
+  ``freeze_stdlib``)
 
 Keys are ``KIND:NAME``: ``b0:``/``b1:``/``b2:`` bytecode, ``s:`` source,
 ``r:PACKAGE\\0PATH`` package data, ``d:DIST-INFO\\0PATH`` distribution
 metadata, ``e:`` extension module (data: path relative to the executable's
 directory), ``n:`` namespace package, ``f:`` module on the filesystem (data:
-relative path of its ``.py``).
+relative path of its ``.py``), ``z:`` module whose code object is compiled
+into the launcher (data: SHA-256 of the bytecode it stands for).
 """
 
 import _imp
@@ -31,6 +35,8 @@ _IS_PACKAGE = 1
 _START_METHOD = None
 _EXE_DIR = _oxdist.exe_dir
 _BYTECODE = "b%d:" % _oxdist.optimize
+_FROZEN = getattr(_oxdist, "frozen", None)
+_KINDS = ("z:", _BYTECODE, "s:", "f:", "e:", "n:") if _FROZEN else (_BYTECODE, "s:", "f:", "e:", "n:")
 
 
 def _module_spec():
@@ -62,7 +68,7 @@ class OxidizedFinder:
 
     def _kind(self, name):
         """(kind, is_package) of a module name, or None."""
-        for kind in (_BYTECODE, "s:", "f:", "e:", "n:"):
+        for kind in _KINDS:
             flags = _oxdist.flags(kind + name)
             if flags is not None:
                 return kind, bool(flags & _IS_PACKAGE)
@@ -124,6 +130,10 @@ class OxidizedFinder:
             module.set_start_method(_START_METHOD, force=True)
 
     def get_code(self, fullname):
+        if _FROZEN is not None:
+            code = _FROZEN(fullname)
+            if code is not None:
+                return code
         data = _oxdist.get(_BYTECODE + fullname)
         if data is not None:
             return marshal.loads(data)

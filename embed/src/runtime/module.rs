@@ -25,25 +25,40 @@ struct PyStatic<T>(UnsafeCell<T>);
 // SAFETY: only touched while holding the GIL.
 unsafe impl<T> Sync for PyStatic<T> {}
 
-static METHODS: PyStatic<[ffi::PyMethodDef; 4]> = PyStatic(UnsafeCell::new([
+/// A `METH_O` function of `_oxdist`.
+const fn method(
+    name: &'static std::ffi::CStr,
+    function: ffi::PyCFunction,
+    doc: &'static std::ffi::CStr,
+) -> ffi::PyMethodDef {
     ffi::PyMethodDef {
-        ml_name: c"get".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: get },
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: function },
         ml_flags: ffi::METH_O,
-        ml_doc: c"get(key) -> memoryview of the entry's data, or None".as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"flags".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: flags },
-        ml_flags: ffi::METH_O,
-        ml_doc: c"flags(key) -> the entry's flags, or None".as_ptr(),
-    },
-    ffi::PyMethodDef {
-        ml_name: c"keys".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: keys },
-        ml_flags: ffi::METH_O,
-        ml_doc: c"keys(prefix) -> keys starting with prefix, sorted".as_ptr(),
-    },
+        ml_doc: doc.as_ptr(),
+    }
+}
+
+const GET: ffi::PyMethodDef = method(c"get", get, c"get(key) -> memoryview of the entry's data, or None");
+const FLAGS: ffi::PyMethodDef = method(c"flags", flags, c"flags(key) -> the entry's flags, or None");
+const KEYS: ffi::PyMethodDef = method(c"keys", keys, c"keys(prefix) -> keys starting with prefix, sorted");
+
+/// `get`, `flags` and `keys`; launchers with a deep-frozen standard library
+/// add `frozen`.
+#[cfg(not(feature = "frozen"))]
+static METHODS: PyStatic<[ffi::PyMethodDef; 4]> =
+    PyStatic(UnsafeCell::new([GET, FLAGS, KEYS, ffi::PyMethodDef::zeroed()]));
+
+#[cfg(feature = "frozen")]
+static METHODS: PyStatic<[ffi::PyMethodDef; 5]> = PyStatic(UnsafeCell::new([
+    GET,
+    FLAGS,
+    KEYS,
+    method(
+        c"frozen",
+        frozen::frozen,
+        c"frozen(name) -> the deep-frozen code object of a z: entry, or None",
+    ),
     ffi::PyMethodDef::zeroed(),
 ]));
 
@@ -182,5 +197,71 @@ unsafe extern "C" fn keys(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) 
             ffi::Py_DecRef(item);
         }
         list
+    }
+}
+
+/// Code objects compiled into the launcher (`PythonExecutable.freeze_stdlib`).
+///
+/// The generated C (`frozen.c`, written at launcher build time by oxdist's
+/// deep-freeze generator) defines `oxdist_frozen_code`: a lookup of static
+/// code objects by module name that returns a new reference only when the
+/// launcher's copy was made from `marshal` data with the given SHA-256, so a
+/// blob appended to the wrong launcher cannot run stale code.
+#[cfg(feature = "frozen")]
+mod frozen {
+    use std::ffi::{CString, c_char};
+
+    use pyo3_ffi as ffi;
+
+    use super::{STATE, none};
+    use crate::format::{EntryKind, FROZEN_DIGEST_LEN};
+
+    unsafe extern "C" {
+        /// New reference; NULL without an exception when the launcher has no
+        /// such module or its digest differs, NULL with one when finishing the
+        /// code object (interning its names) failed.
+        fn oxdist_frozen_code(name: *const c_char, digest: *const u8) -> *mut ffi::PyObject;
+    }
+
+    pub(super) unsafe extern "C" fn frozen(_module: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+        let Some(state) = STATE.get() else { return none() };
+        unsafe {
+            let Some(name) = key_arg_name(arg) else {
+                return if ffi::PyErr_Occurred().is_null() {
+                    none()
+                } else {
+                    std::ptr::null_mut()
+                };
+            };
+            let Some(entry) = state.resources.get(EntryKind::Frozen, name) else {
+                return none();
+            };
+            let Ok(c_name) = CString::new(name) else { return none() };
+            if entry.data.len() != FROZEN_DIGEST_LEN {
+                return none();
+            }
+            let code = oxdist_frozen_code(c_name.as_ptr(), entry.data.as_ptr());
+            if code.is_null() && ffi::PyErr_Occurred().is_null() {
+                let message = CString::new(format!(
+                    "module {name} is packed as deep-frozen, but this launcher has no matching code for it \
+                     (the executable was assembled from another launcher); rebuild it with oxdist"
+                ))
+                .unwrap_or_default();
+                ffi::PyErr_SetString(ffi::PyExc_ImportError, message.as_ptr());
+            }
+            code
+        }
+    }
+
+    /// The module name argument (a plain name, no kind prefix).
+    unsafe fn key_arg_name<'a>(arg: *mut ffi::PyObject) -> Option<&'a str> {
+        unsafe {
+            let mut len: ffi::Py_ssize_t = 0;
+            let ptr = ffi::PyUnicode_AsUTF8AndSize(arg, &mut len);
+            if ptr.is_null() {
+                return None;
+            }
+            std::str::from_utf8(std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize)).ok()
+        }
     }
 }
