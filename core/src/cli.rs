@@ -60,8 +60,11 @@ pub enum Command {
         /// Directory to initialize [default: .]
         dir: Option<PathBuf>,
         /// Package name [default: the directory's name]
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from_pyproject")]
         name: Option<String>,
+        /// Write the configuration zero-config derives from DIR/pyproject.toml, to edit further
+        #[arg(long)]
+        from_pyproject: bool,
     },
     /// Resolve targets and perform their build actions (install FileManifests under the build path)
     Build {
@@ -228,7 +231,11 @@ pub fn main() -> i32 {
 pub fn run(cli: &Cli) -> Result<(), Error> {
     let reporter = cli.global.reporter();
     match &cli.command {
-        Command::Init { dir, name } => commands::init::run(dir.as_deref(), name.as_deref(), &cli.global, &reporter),
+        Command::Init {
+            dir,
+            name,
+            from_pyproject,
+        } => commands::init::run(dir.as_deref(), name.as_deref(), *from_pyproject, &cli.global, &reporter),
         Command::Build { targets } => commands::build::run(targets, &cli.global, &reporter),
         Command::Package {
             format,

@@ -32,10 +32,12 @@ pub enum Error {
     #[error(transparent)]
     Dialect(#[from] DialectError),
     #[error(
-        "no configuration found: looked for oxdist.star and pyoxidizer.bzl in {} and its parents; run `oxdist init` to create one, or pass --config PATH",
+        "no configuration found: looked for oxdist.star, pyoxidizer.bzl and pyproject.toml (zero-config) in {} and its parents; run `oxdist init` to create one, or pass --config PATH",
         .0.display()
     )]
     ConfigNotFound(PathBuf),
+    #[error(transparent)]
+    Pyproject(#[from] crate::pyproject::PyprojectError),
     #[error("configuration file {} does not exist", .0.display())]
     ConfigMissing(PathBuf),
     #[error("{0}")]
@@ -124,6 +126,7 @@ impl Error {
             Error::Usage(_) | Error::Output(OutputError::SourceDateEpoch { .. }) => exit::USAGE,
             Error::Dialect(_)
             | Error::ConfigNotFound(_)
+            | Error::Pyproject(_)
             | Error::ConfigMissing(_)
             | Error::NotAManifest { .. }
             | Error::EmptyManifest(_)

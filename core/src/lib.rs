@@ -15,6 +15,7 @@ pub mod discover;
 pub mod embedding;
 pub mod error;
 pub mod licensing;
+pub mod pyproject;
 pub mod python;
 pub mod report;
 

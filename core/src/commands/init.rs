@@ -1,4 +1,6 @@
-//! `oxdist init [DIR]`: a starter configuration that packages `app/`.
+//! `oxdist init [DIR]`: a starter configuration that packages `app/`; with
+//! `--from-pyproject`, the configuration zero-config derives from
+//! `DIR/pyproject.toml`.
 
 use std::path::Path;
 
@@ -9,7 +11,13 @@ use crate::discover::CONFIG_NAMES;
 use crate::error::Error;
 use crate::report::{Artifact, Reporter, Summary};
 
-pub fn run(dir: Option<&Path>, name: Option<&str>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
+pub fn run(
+    dir: Option<&Path>,
+    name: Option<&str>,
+    from_pyproject: bool,
+    global: &GlobalArgs,
+    reporter: &Reporter,
+) -> Result<(), Error> {
     let dir = dir.unwrap_or(Path::new("."));
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -19,6 +27,32 @@ pub fn run(dir: Option<&Path>, name: Option<&str>, global: &GlobalArgs, reporter
         if existing.exists() {
             return Err(Error::AlreadyExists(existing));
         }
+    }
+    if from_pyproject {
+        let pyproject = dir.join(crate::pyproject::PYPROJECT);
+        if !pyproject.is_file() {
+            return Err(Error::Usage(format!(
+                "--from-pyproject reads {}, which does not exist",
+                pyproject.display()
+            )));
+        }
+        let config = super::zero_config(&pyproject, global)?;
+        let config_path = dir.join(CONFIG_NAMES[0]);
+        std::fs::write(&config_path, config).map_err(io(&config_path))?;
+        reporter.info(format!(
+            "wrote {}: what zero-config ran from {}; oxdist now uses it instead",
+            config_path.display(),
+            pyproject.display()
+        ));
+        super::print_summary(
+            global,
+            &Summary {
+                command: "init",
+                config: config_path.clone(),
+                artifacts: vec![file_artifact(&config_path)],
+            },
+        );
+        return Ok(());
     }
     let name = match name {
         Some(name) => name.to_string(),

@@ -24,14 +24,48 @@ pub(crate) fn evaluate(global: &GlobalArgs, resolve: Resolve) -> Result<Evaluati
         path: ".".into(),
         source,
     })?;
-    let config_path = find_config(global.config.as_deref(), &cwd)?;
+    let (config_path, source) = match find_config(global.config.as_deref(), &cwd) {
+        Ok(path) => (path, None),
+        // Zero-config: a plain pyproject.toml stands for the configuration.
+        Err(Error::ConfigNotFound(start)) => match crate::pyproject::find(&cwd) {
+            Some(pyproject) => {
+                let source = zero_config(&pyproject, global)?;
+                (pyproject, Some(source))
+            }
+            None => return Err(Error::ConfigNotFound(start)),
+        },
+        Err(e) => return Err(e),
+    };
     let options = EvalOptions {
         config_path,
         vars: global.vars()?,
         resolve,
         python: global.python.clone(),
+        source,
     };
     Ok(dialect::evaluate(&options)?)
+}
+
+/// The configuration `pyproject` implies ([`crate::pyproject`]); a dynamic
+/// version is learnt by building the project's wheel with the interpreter
+/// `default_python_distribution()` would use.
+pub(crate) fn zero_config(pyproject: &std::path::Path, global: &GlobalArgs) -> Result<String, Error> {
+    use crate::pyproject::{Project, PyprojectError};
+    let project = Project::read(pyproject)?;
+    let version = match &project.version {
+        Some(version) => version.clone(),
+        None => {
+            let dir = pyproject.parent().unwrap_or(std::path::Path::new("."));
+            let python = crate::python::host::find_interpreter(global.python.as_deref(), None);
+            crate::python::pip::built_wheel_version(&python, dir, &project.index_args(dir)).map_err(|message| {
+                PyprojectError::DynamicVersion {
+                    path: pyproject.to_path_buf(),
+                    message,
+                }
+            })?
+        }
+    };
+    Ok(project.starlark(&version))
 }
 
 /// Prints the `--json` summary when asked for.

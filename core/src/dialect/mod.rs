@@ -93,6 +93,10 @@ pub struct EvalOptions {
     pub resolve: Resolve,
     /// `--python PATH`: the host interpreter for `default_python_distribution()`.
     pub python: Option<PathBuf>,
+    /// The configuration's text when it is not read from `config_path`:
+    /// zero-config's, generated from the `pyproject.toml` at `config_path`
+    /// (whose directory is then `CWD`).
+    pub source: Option<String>,
 }
 
 /// A registered target, as `list-targets` shows it.
@@ -163,15 +167,21 @@ fn globals() -> starlark::environment::Globals {
 /// Evaluates the configuration and resolves what `options.resolve` asks for.
 pub fn evaluate(options: &EvalOptions) -> Result<Evaluation, DialectError> {
     let config_path = std::path::absolute(&options.config_path).unwrap_or_else(|_| options.config_path.clone());
-    let source = std::fs::read_to_string(&config_path).map_err(|e| DialectError::Read {
-        path: config_path.clone(),
-        message: e.to_string(),
-    })?;
+    let source = match &options.source {
+        Some(source) => source.clone(),
+        None => std::fs::read_to_string(&config_path).map_err(|e| DialectError::Read {
+            path: config_path.clone(),
+            message: e.to_string(),
+        })?,
+    };
     let config_dir = config_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let display_name = options.config_path.display().to_string();
+    let display_name = match options.source {
+        Some(_) => format!("{} (zero-config)", options.config_path.display()),
+        None => options.config_path.display().to_string(),
+    };
     let ast = AstModule::parse(&display_name, source, &Dialect::Extended).map_err(render)?;
 
     Module::with_temp_heap(|module| {

@@ -72,3 +72,44 @@ pub fn pip_install(
     }
     Ok(())
 }
+
+/// The version of the wheel `pip wheel --no-deps` builds from the project in
+/// `dir` (a `pyproject.toml` whose version is dynamic); the error is what
+/// went wrong, in pip's words.
+pub fn built_wheel_version(python: &Path, dir: &Path, index_args: &[String]) -> Result<String, String> {
+    let out = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let output = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "wheel",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-deps",
+            "--quiet",
+        ])
+        .arg("--wheel-dir")
+        .arg(out.path())
+        .args(index_args)
+        .arg(dir)
+        .env("OXDIST", "1")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        let text = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = text.lines().collect();
+        return Err(lines[lines.len().saturating_sub(15)..].join("\n"));
+    }
+    let wheel = std::fs::read_dir(out.path())
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|name| name.ends_with(".whl"))
+        .ok_or_else(|| "pip wheel built no wheel".to_string())?;
+    // NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl (PEP 427: no '-' inside parts).
+    wheel
+        .split('-')
+        .nth(1)
+        .map(str::to_string)
+        .ok_or_else(|| format!("{wheel} is not a wheel file name"))
+}

@@ -1,0 +1,622 @@
+//! Zero-config: the configuration a plain `pyproject.toml` implies.
+//!
+//! In a directory with a `pyproject.toml` (PEP 621) and no `oxdist.star`,
+//! oxdist generates the Starlark a user would have written and evaluates it
+//! as if it were the file: one model, so `oxdist init --from-pyproject`
+//! writes exactly what zero-config runs. Metadata comes from `[project]`;
+//! the project and its dependencies are installed from wheels by the
+//! distribution's pip (with `[tool.oxdist] find-links` / `no-index` for
+//! offline builds); one console script becomes the executable.
+//!
+//! `[tool.oxdist]` settings (all optional):
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `entry-point` | a `[project.scripts]` name, or `module:function` |
+//! | `executable` | the executable's file name (default: the script's name) |
+//! | `find-links` | directories (relative to the project) or URLs of wheels |
+//! | `no-index` | true: install from `find-links` only |
+//! | `extension-module-filter` | the packaging policy's filter (`all`, `minimal`, `no-copyleft`, …; default `no-copyleft`) |
+//! | `freeze-stdlib` | `PythonExecutable.freeze_stdlib` |
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+/// `extension-module-filter` when `[tool.oxdist]` does not set it.
+pub const DEFAULT_FILTER: &str = "no-copyleft";
+
+/// The file zero-config reads.
+pub const PYPROJECT: &str = "pyproject.toml";
+
+/// The `[tool.oxdist]` keys, in the order the docs list them.
+pub const TOOL_KEYS: [&str; 6] = [
+    "entry-point",
+    "executable",
+    "find-links",
+    "no-index",
+    "extension-module-filter",
+    "freeze-stdlib",
+];
+
+/// Why `pyproject.toml` cannot be turned into a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum PyprojectError {
+    #[error("cannot read {}: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{}: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error(
+        "{} has no [project] table: zero-config reads the name, version and scripts from it (PEP 621); add one, or write an oxdist.star (`oxdist init`)",
+        path.display()
+    )]
+    NoProject { path: PathBuf },
+    #[error("{}: {field} {message}", path.display())]
+    Field {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "{}: [tool.oxdist] has no setting `{key}`{}; the settings are: {}",
+        path.display(),
+        suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)")),
+        TOOL_KEYS.join(", ")
+    )]
+    UnknownSetting {
+        path: PathBuf,
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "{}: the project has several console scripts ({}) and none is chosen; set [tool.oxdist] entry-point = \"NAME\" to one of them",
+        path.display(),
+        scripts.join(", ")
+    )]
+    SeveralScripts { path: PathBuf, scripts: Vec<String> },
+    #[error(
+        "{}: the project has no [project.scripts] entry to run; add one (NAME = \"module:function\") or set [tool.oxdist] entry-point = \"module:function\"",
+        path.display()
+    )]
+    NoScripts { path: PathBuf },
+    #[error(
+        "{}: the version is dynamic and building the project to learn it failed: {message}\nset [project] version, or make the build work offline ([tool.oxdist] find-links with the build backend's wheel)",
+        path.display()
+    )]
+    DynamicVersion { path: PathBuf, message: String },
+}
+
+/// The nearest `pyproject.toml` in `start` or a parent directory.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start.ancestors().map(|d| d.join(PYPROJECT)).find(|p| p.is_file())
+}
+
+/// What `[project]` and `[tool.oxdist]` say, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Project {
+    pub name: String,
+    /// `None` when `[project] dynamic` lists it: learnt by building the project.
+    pub version: Option<String>,
+    pub description: Option<String>,
+    /// An SPDX expression (PEP 639), or the text of `license = {text = …}`.
+    pub license: Option<String>,
+    /// `Name <email>` of the first maintainer, else the first author.
+    pub maintainer: Option<String>,
+    pub homepage: Option<String>,
+    /// The script to run: (executable name, `module:function` or `module`).
+    pub entry_point: (String, String),
+    pub find_links: Vec<String>,
+    pub no_index: bool,
+    pub extension_module_filter: Option<String>,
+    pub freeze_stdlib: bool,
+}
+
+impl Project {
+    /// Reads and checks `path`.
+    pub fn read(path: &Path) -> Result<Self, PyprojectError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PyprojectError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses pyproject text (`path` names it in errors).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, PyprojectError> {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| PyprojectError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let field = |field: &str, message: &str| PyprojectError::Field {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            message: message.to_string(),
+        };
+        let Some(project) = table.get("project").and_then(Value::as_table) else {
+            return Err(PyprojectError::NoProject {
+                path: path.to_path_buf(),
+            });
+        };
+        let string = |key: &str| -> Result<Option<String>, PyprojectError> {
+            match project.get(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(field(&format!("[project] {key}"), "must be a string")),
+            }
+        };
+        let name = string("name")?.ok_or_else(|| field("[project] name", "is missing"))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+            return Err(field(
+                "[project] name",
+                &format!("{name:?} is not a valid project name (letters, digits, '.', '_', '-')"),
+            ));
+        }
+        let dynamic: Vec<&str> = match project.get("dynamic") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| field("[project] dynamic", "must list strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(field("[project] dynamic", "must be a list of strings")),
+        };
+        let version = match (string("version")?, dynamic.contains(&"version")) {
+            (Some(_), true) => {
+                return Err(field(
+                    "[project] version",
+                    "is set and also listed in dynamic; keep one (PEP 621)",
+                ));
+            }
+            (Some(v), false) => Some(v),
+            (None, true) => None,
+            (None, false) => {
+                return Err(field(
+                    "[project] version",
+                    "is missing; set it, or list \"version\" in dynamic to take it from the build backend",
+                ));
+            }
+        };
+        let license = match project.get("license") {
+            None => None,
+            Some(Value::String(expression)) => Some(expression.clone()),
+            // `{file = …}`: the file goes into the package through the
+            // wheel's license files; the metadata has no expression.
+            Some(Value::Table(t)) => t
+                .get("text")
+                .and_then(Value::as_str)
+                .map(|text| text.trim().to_string()),
+            Some(_) => return Err(field("[project] license", "must be an SPDX expression or a table")),
+        };
+        let person = |key: &str| -> Result<Option<String>, PyprojectError> {
+            let Some(list) = project.get(key) else { return Ok(None) };
+            let list = list
+                .as_array()
+                .ok_or_else(|| field(&format!("[project] {key}"), "must be a list of {name, email} tables"))?;
+            let Some(first) = list.first() else { return Ok(None) };
+            let first = first
+                .as_table()
+                .ok_or_else(|| field(&format!("[project] {key}"), "must be a list of {name, email} tables"))?;
+            let name = first.get("name").and_then(Value::as_str);
+            let email = first.get("email").and_then(Value::as_str);
+            Ok(match (name, email) {
+                (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
+                (Some(n), None) => Some(n.to_string()),
+                (None, Some(e)) => Some(format!("<{e}>")),
+                (None, None) => None,
+            })
+        };
+        let maintainer = match person("maintainers")? {
+            Some(m) => Some(m),
+            None => person("authors")?,
+        };
+        let homepage = project.get("urls").and_then(Value::as_table).and_then(|urls| {
+            [
+                "Homepage",
+                "homepage",
+                "Home",
+                "Source",
+                "source",
+                "Repository",
+                "repository",
+            ]
+            .iter()
+            .find_map(|k| urls.get(*k).and_then(Value::as_str))
+            .or_else(|| urls.values().find_map(Value::as_str))
+            .map(str::to_string)
+        });
+        let mut scripts = BTreeMap::new();
+        for key in ["scripts", "gui-scripts"] {
+            match project.get(key) {
+                None => {}
+                Some(Value::Table(t)) => {
+                    for (name, target) in t {
+                        let target = target.as_str().ok_or_else(|| {
+                            field(
+                                &format!("[project.{key}] {name}"),
+                                "must be a \"module:function\" string",
+                            )
+                        })?;
+                        scripts.insert(name.clone(), target.to_string());
+                    }
+                }
+                Some(_) => return Err(field(&format!("[project.{key}]"), "must be a table")),
+            }
+        }
+
+        let empty = Table::new();
+        let tool = match table.get("tool").and_then(|t| t.get("oxdist")) {
+            None => &empty,
+            Some(Value::Table(t)) => t,
+            Some(_) => return Err(field("[tool.oxdist]", "must be a table")),
+        };
+        for key in tool.keys() {
+            if !TOOL_KEYS.contains(&key.as_str()) {
+                let suggestion = TOOL_KEYS
+                    .iter()
+                    .map(|k| (strsim::jaro_winkler(k, key), *k))
+                    .filter(|(score, _)| *score > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, k)| k.to_string());
+                return Err(PyprojectError::UnknownSetting {
+                    path: path.to_path_buf(),
+                    key: key.clone(),
+                    suggestion,
+                });
+            }
+        }
+        let tool_string = |key: &str| -> Result<Option<String>, PyprojectError> {
+            match tool.get(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(field(&format!("[tool.oxdist] {key}"), "must be a string")),
+            }
+        };
+        let tool_bool = |key: &str| -> Result<bool, PyprojectError> {
+            match tool.get(key) {
+                None => Ok(false),
+                Some(Value::Boolean(b)) => Ok(*b),
+                Some(_) => Err(field(&format!("[tool.oxdist] {key}"), "must be true or false")),
+            }
+        };
+        let find_links = match tool.get("find-links") {
+            None => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| field("[tool.oxdist] find-links", "must list strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(field(
+                    "[tool.oxdist] find-links",
+                    "must be a string or a list of strings",
+                ));
+            }
+        };
+
+        let entry_point = match tool_string("entry-point")? {
+            Some(chosen) if chosen.contains(':') && !scripts.contains_key(&chosen) => (name.clone(), chosen),
+            Some(chosen) => match scripts.get(&chosen) {
+                Some(target) => (chosen, target.clone()),
+                None => {
+                    return Err(field(
+                        "[tool.oxdist] entry-point",
+                        &format!(
+                            "{chosen:?} is neither a [project.scripts] name ({}) nor module:function (e.g. \"{}.cli:main\")",
+                            scripts.keys().cloned().collect::<Vec<_>>().join(", "),
+                            name.replace('-', "_")
+                        ),
+                    ));
+                }
+            },
+            None => match scripts.len() {
+                0 => {
+                    return Err(PyprojectError::NoScripts {
+                        path: path.to_path_buf(),
+                    });
+                }
+                1 => scripts.into_iter().next().expect("one script"),
+                _ => {
+                    return Err(PyprojectError::SeveralScripts {
+                        path: path.to_path_buf(),
+                        scripts: scripts.into_keys().collect(),
+                    });
+                }
+            },
+        };
+        let entry_point = match tool_string("executable")? {
+            Some(exe) => (exe, entry_point.1),
+            None => entry_point,
+        };
+        if entry_point.0.is_empty() || entry_point.0.contains(['/', '\\', '\0']) {
+            return Err(field(
+                "[tool.oxdist] executable",
+                &format!("{:?} is not a file name", entry_point.0),
+            ));
+        }
+        parse_entry_point(&entry_point.1)
+            .ok_or_else(|| field("entry point", &format!("{:?} is not module:function", entry_point.1)))?;
+
+        Ok(Project {
+            name,
+            version,
+            description: string("description")?,
+            license,
+            maintainer,
+            homepage,
+            entry_point,
+            find_links,
+            no_index: tool_bool("no-index")?,
+            extension_module_filter: tool_string("extension-module-filter")?,
+            freeze_stdlib: tool_bool("freeze-stdlib")?,
+        })
+    }
+
+    /// The Starlark configuration this project implies, with `version` (the
+    /// resolved one when `[project]` declares it dynamic).
+    pub fn starlark(&self, version: &str) -> String {
+        let q = quote;
+        let mut out = String::new();
+        out.push_str("# Generated by oxdist from pyproject.toml: the configuration zero-config runs.\n");
+        out.push_str("# `oxdist init --from-pyproject` writes it as oxdist.star to edit further.\n\n");
+        out.push_str("set_package_metadata(\n");
+        // The PEP 503 form (`Hello_CLI` -> `hello-cli`): valid as a deb and rpm name.
+        out.push_str(&format!(
+            "    name = {},\n    version = {},\n",
+            q(&normalized(&self.name)),
+            q(version)
+        ));
+        for (key, value) in [
+            ("description", &self.description),
+            ("maintainer", &self.maintainer),
+            ("homepage", &self.homepage),
+            ("license", &self.license),
+        ] {
+            if let Some(value) = value {
+                out.push_str(&format!("    {key} = {},\n", q(value)));
+            }
+        }
+        out.push_str(")\n\n");
+        out.push_str("def make_exe():\n    dist = default_python_distribution()\n");
+        out.push_str("    policy = dist.make_python_packaging_policy()\n");
+        // Without a choice, no extension module that links a copyleft
+        // library or one whose license is not machine-readable: what passes
+        // the default license policy (`oxdist licenses` shows the rest).
+        let filter = self.extension_module_filter.as_deref().unwrap_or(DEFAULT_FILTER);
+        out.push_str(&format!("    policy.extension_module_filter = {}\n", q(filter)));
+        out.push_str("    config = dist.make_python_interpreter_config()\n");
+        let (exe, target) = &self.entry_point;
+        match parse_entry_point(target).expect("checked when read") {
+            (module, None) => out.push_str(&format!("    config.run_module = {}\n", q(module))),
+            (module, Some(function)) => {
+                let head = function.split('.').next().unwrap_or(function);
+                out.push_str(&format!(
+                    "    # The entry point {target}.\n    config.run_command = {}\n",
+                    q(&format!(
+                        "import sys; from {module} import {head}; sys.exit({function}())"
+                    ))
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "    exe = dist.to_python_executable({}, packaging_policy = policy, config = config)\n",
+            q(exe)
+        ));
+        if self.freeze_stdlib {
+            out.push_str("    exe.freeze_stdlib = True\n");
+        }
+        let mut pip = vec!["CWD".to_string()];
+        for link in &self.find_links {
+            pip.push(q("--find-links"));
+            pip.push(if link.contains("://") {
+                q(link)
+            } else {
+                format!("CWD + \"/\" + {}", q(link))
+            });
+        }
+        if self.no_index {
+            pip.push(q("--no-index"));
+        }
+        out.push_str("    # The project and its dependencies, from wheels.\n");
+        out.push_str(&format!(
+            "    exe.add_python_resources(exe.pip_install([{}]))\n",
+            pip.join(", ")
+        ));
+        out.push_str("    return exe\n\n");
+        out.push_str("def make_install(exe):\n    files = FileManifest()\n");
+        out.push_str("    files.add_python_resource(\"bin\", exe)\n    return files\n\n");
+        out.push_str("register_target(\"exe\", make_exe)\n");
+        out.push_str("register_target(\"install\", make_install, depends = [\"exe\"], default = True)\n\n");
+        out.push_str("resolve_targets()\n");
+        out
+    }
+
+    /// `pip install` arguments that find the project's wheels (for
+    /// building it to learn a dynamic version).
+    pub fn index_args(&self, project_dir: &Path) -> Vec<String> {
+        let mut args = Vec::new();
+        for link in &self.find_links {
+            args.push("--find-links".to_string());
+            args.push(if link.contains("://") {
+                link.clone()
+            } else {
+                project_dir.join(link).display().to_string()
+            });
+        }
+        if self.no_index {
+            args.push("--no-index".to_string());
+        }
+        args
+    }
+}
+
+/// `module:function` (function may be dotted) or a bare `module`; extras
+/// (`[extra]`) are ignored, as pip's script wrappers do.
+fn parse_entry_point(target: &str) -> Option<(&str, Option<&str>)> {
+    let target = target.split('[').next().unwrap_or(target).trim();
+    let (module, function) = match target.split_once(':') {
+        Some((m, f)) => (m.trim(), Some(f.trim())),
+        None => (target, None),
+    };
+    let dotted = |s: &str| is_module_path(s);
+    (dotted(module) && function.is_none_or(dotted)).then_some((module, function))
+}
+
+fn is_module_path(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(crate::python::scan::is_identifier)
+}
+
+/// A project name as PEP 503 normalizes it: lower case, runs of `-`, `_`
+/// and `.` as one `-`.
+fn normalized(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// A Starlark string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Project, PyprojectError> {
+        Project::parse(Path::new("proj/pyproject.toml"), text)
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).expect_err("refused").to_string()
+    }
+
+    const PLAIN: &str = r#"
+[project]
+name = "hello-cli"
+version = "1.2.0"
+description = "Says hello"
+license = "MIT OR Apache-2.0"
+authors = [{ name = "Ada", email = "ada@example.org" }]
+urls = { Repository = "https://example.org/src", Homepage = "https://example.org" }
+dependencies = ["six==1.16.0"]
+
+[project.scripts]
+hello = "hello_cli.main:run"
+
+[tool.oxdist]
+find-links = ["wheels"]
+no-index = true
+"#;
+
+    #[test]
+    fn a_plain_project_becomes_the_configuration_a_user_would_write() {
+        let project = parse(PLAIN).unwrap();
+        assert_eq!(
+            project.entry_point,
+            ("hello".to_string(), "hello_cli.main:run".to_string())
+        );
+        assert_eq!(project.maintainer.as_deref(), Some("Ada <ada@example.org>"));
+        assert_eq!(project.homepage.as_deref(), Some("https://example.org"));
+        insta::assert_snapshot!(project.starlark("1.2.0"));
+    }
+
+    #[test]
+    fn entry_points_can_be_chosen_and_the_executable_renamed() {
+        let text = PLAIN.replace(
+            "no-index = true",
+            "no-index = true\nentry-point = \"hello_cli.main:other\"\nexecutable = \"hi\"",
+        );
+        let project = parse(&text).unwrap();
+        assert_eq!(
+            project.entry_point,
+            ("hi".to_string(), "hello_cli.main:other".to_string())
+        );
+        let with_two = PLAIN.replace("[tool.oxdist]", "bye = \"hello_cli.main:bye\"\n\n[tool.oxdist]");
+        let project = parse(&with_two.replace("no-index = true", "entry-point = \"bye\"")).unwrap();
+        assert_eq!(
+            project.entry_point,
+            ("bye".to_string(), "hello_cli.main:bye".to_string())
+        );
+        // A bare module runs with run_module.
+        let project = parse(&PLAIN.replace("hello_cli.main:run", "hello_cli")).unwrap();
+        assert!(project.starlark("1").contains("config.run_module = \"hello_cli\""));
+    }
+
+    #[test]
+    fn bad_projects_are_refused_with_what_to_do() {
+        assert!(error("[tool.black]\nline-length = 100\n").contains("has no [project] table"));
+        assert!(
+            error("[project\nname = 1").contains("pyproject.toml: "),
+            "syntax errors name the file"
+        );
+        assert!(error("[project]\nname = \"x\"\n").contains("[project] version is missing"));
+        assert!(
+            error("[project]\nname = \"x\"\nversion = \"1\"\ndynamic = [\"version\"]\n")
+                .contains("also listed in dynamic")
+        );
+        let several = PLAIN.replace("[tool.oxdist]", "bye = \"hello_cli.main:bye\"\n\n[tool.oxdist]");
+        let message = error(&several);
+        assert!(message.contains("several console scripts (bye, hello)"), "{message}");
+        assert!(message.contains("entry-point = \"NAME\""), "{message}");
+        let message = error(&PLAIN.replace("[project.scripts]\nhello = \"hello_cli.main:run\"\n", ""));
+        assert!(message.contains("no [project.scripts] entry"), "{message}");
+        let message = error(&PLAIN.replace("no-index", "no_index"));
+        assert!(
+            message.contains("no setting `no_index` (did you mean `no-index`?)"),
+            "{message}"
+        );
+        let message = error(&PLAIN.replace("no-index = true", "entry-point = \"nope\""));
+        assert!(
+            message.contains("neither a [project.scripts] name (hello)"),
+            "{message}"
+        );
+        let message = error(&PLAIN.replace("hello_cli.main:run", "not a module"));
+        assert!(message.contains("is not module:function"), "{message}");
+        assert!(error(&PLAIN.replace("no-index = true", "no-index = \"yes\"")).contains("must be true or false"));
+    }
+
+    #[test]
+    fn a_dynamic_version_is_left_to_the_build() {
+        let text = PLAIN.replace("version = \"1.2.0\"", "dynamic = [\"version\"]");
+        assert_eq!(parse(&text).unwrap().version, None);
+    }
+
+    #[test]
+    fn package_names_are_normalized() {
+        assert_eq!(normalized("Hello__CLI.x"), "hello-cli-x");
+    }
+
+    #[test]
+    fn strings_are_quoted_for_starlark() {
+        assert_eq!(quote("a \"b\" \\ c\nd"), "\"a \\\"b\\\" \\\\ c\\nd\"");
+    }
+}
