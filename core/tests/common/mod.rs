@@ -161,3 +161,27 @@ pub fn output_retrying(cmd: &mut Command) -> Output {
     }
     panic!("{cmd:?} stayed busy");
 }
+
+/// The wheels `examples/hello-pyproject` installs from (its dependency and
+/// its build backend), as docs/tutorial.md downloads them.
+pub const HELLO_PYPROJECT_WHEELS: [&str; 2] = ["six==1.16.0", "flit_core==3.12.0"];
+
+/// `examples/hello-pyproject` copied into a new project directory, with its
+/// pinned wheels in `wheels/` and `no-index = true`: it builds offline.
+pub fn hello_pyproject() -> Project {
+    let p = Project::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello-pyproject");
+    let pyproject = std::fs::read_to_string(example.join("pyproject.toml")).unwrap();
+    assert!(pyproject.contains("find-links = [\"wheels\"]"), "{pyproject}");
+    p.file("pyproject.toml", &format!("{pyproject}no-index = true\n"));
+    for file in ["LICENSE", "src/hello_cli/__init__.py", "src/hello_cli/main.py"] {
+        p.file(file, &std::fs::read_to_string(example.join(file)).unwrap());
+    }
+    std::fs::create_dir_all(p.path().join("wheels")).unwrap();
+    for spec in HELLO_PYPROJECT_WHEELS {
+        let prefix = format!("{}-", spec.replace("==", "-"));
+        let wheel = oxdist_testing::fetch_wheel(spec, &prefix, &["none-any"], &[]);
+        std::fs::copy(&wheel, p.path().join("wheels").join(wheel.file_name().unwrap())).unwrap();
+    }
+    p
+}
