@@ -353,7 +353,15 @@ impl Project {
             entry_point,
             find_links,
             no_index: tool_bool("no-index")?,
-            extension_module_filter: tool_string("extension-module-filter")?,
+            extension_module_filter: match tool_string("extension-module-filter")? {
+                Some(filter) => Some(
+                    filter
+                        .parse::<crate::python::policy::ExtensionModuleFilter>()
+                        .map(|_| filter)
+                        .map_err(|e| field("[tool.oxdist] extension-module-filter", &e.to_string()))?,
+                ),
+                None => None,
+            },
             freeze_stdlib: tool_bool("freeze-stdlib")?,
         })
     }
@@ -397,7 +405,7 @@ impl Project {
             (module, Some(function)) => {
                 let head = function.split('.').next().unwrap_or(function);
                 out.push_str(&format!(
-                    "    # The entry point {target}.\n    config.run_command = {}\n",
+                    "    # The entry point {module}:{function}.\n    config.run_command = {}\n",
                     q(&format!(
                         "import sys; from {module} import {head}; sys.exit({function}())"
                     ))
@@ -414,7 +422,8 @@ impl Project {
         let mut pip = vec!["CWD".to_string()];
         for link in &self.find_links {
             pip.push(q("--find-links"));
-            pip.push(if link.contains("://") {
+            // URLs and absolute paths as they are; relative paths below the project.
+            pip.push(if link.contains("://") || Path::new(link).is_absolute() {
                 q(link)
             } else {
                 format!("CWD + \"/\" + {}", q(link))
@@ -602,6 +611,23 @@ no-index = true
         let message = error(&PLAIN.replace("hello_cli.main:run", "not a module"));
         assert!(message.contains("is not module:function"), "{message}");
         assert!(error(&PLAIN.replace("no-index = true", "no-index = \"yes\"")).contains("must be true or false"));
+        let message = error(&PLAIN.replace("no-index = true", "extension-module-filter = \"none\""));
+        assert!(message.contains("[tool.oxdist] extension-module-filter"), "{message}");
+    }
+
+    #[test]
+    fn find_links_may_be_relative_absolute_or_urls() {
+        let text = PLAIN.replace(
+            "find-links = [\"wheels\"]",
+            "find-links = [\"wheels\", \"/srv/wheels\", \"https://example.org/w/\"]",
+        );
+        let starlark = parse(&text).unwrap().starlark("1");
+        assert!(
+            starlark.contains(
+                "\"--find-links\", CWD + \"/\" + \"wheels\", \"--find-links\", \"/srv/wheels\", \"--find-links\", \"https://example.org/w/\""
+            ),
+            "{starlark}"
+        );
     }
 
     #[test]

@@ -38,7 +38,14 @@ pub fn run(
         }
         let config = super::zero_config(&pyproject, global)?;
         let config_path = dir.join(CONFIG_NAMES[0]);
-        std::fs::write(&config_path, config).map_err(io(&config_path))?;
+        oxdist_installers::output::write_atomically(&config_path, |out| {
+            use std::io::Write;
+            out.write_all(config.as_bytes())
+                .map_err(|source| oxdist_installers::output::OutputError::Write {
+                    path: config_path.clone(),
+                    source,
+                })
+        })?;
         reporter.info(format!(
             "wrote {}: what zero-config ran from {}; oxdist now uses it instead",
             config_path.display(),

@@ -285,6 +285,10 @@ class Freezer:
         for v in co.co_freevars:
             kinds[v] = kinds.get(v, 0) | CO_FAST_FREE
         cell_args = sum(1 for v in co.co_cellvars if v in co.co_varnames)
+        if len(kinds) != len(co.co_varnames) + len(co.co_cellvars) - cell_args + len(co.co_freevars):
+            # A name both cell and free (or listed twice) would make the slot
+            # counts below disagree with the names: refuse rather than write it.
+            fail("cannot freeze %s (%s): a variable is both a cell and a free variable" % (co.co_qualname, co.co_filename))
         code = co.co_code
         first_traceable = 0
         for i in range(0, len(code), 2):
@@ -368,8 +372,8 @@ class Freezer:
                 "static PyCodeObject *m%d_codes[] = { %s };\n" % (i, ", ".join("(PyCodeObject *)&" + c for c in codes))
             )
             table.append(
-                '  { "%s", %s, %s, m%d_tuples, %d, m%d_sets, %d, m%d_codes, %d, 0 },\n'
-                % (name, c_bytes(digest), top, i, len(used), i, len(sets), i, len(codes))
+                "  { %s, %s, %s, m%d_tuples, %d, m%d_sets, %d, m%d_codes, %d, 0 },\n"
+                % (c_bytes(name.encode("utf-8")), c_bytes(digest), top, i, len(used), i, len(sets), i, len(codes))
             )
         self.out.write("static struct oxdist_frozen_module oxdist_frozen_modules[] = {\n%s};\n" % "".join(table))
 

@@ -291,7 +291,13 @@ pub fn ensure_launcher(
         .env_remove("CARGO_BUILD_TARGET")
         .envs(python_include.iter().map(|dir| (PYTHON_INCLUDE_VAR, dir)))
         .output()
-        .map_err(|e| LauncherError::NoCargo(e.to_string()))?;
+        .map_err(|e| LauncherError::NoCargo(e.to_string()));
+    // The generated C and its input (~100 MB) are not needed after the
+    // compile, whatever its outcome.
+    if frozen.is_some() {
+        remove_generated(&project);
+    }
+    let output = output?;
     if !output.status.success() {
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
@@ -314,18 +320,22 @@ pub fn ensure_launcher(
         path: binary.clone(),
         source: e.error,
     })?;
-    // The binary is all that is needed from now on; the build tree is large,
-    // and so are the generated C and its input (~100 MB).
+    // The binary is all that is needed from now on; the build tree is large.
     if shared_lock.is_none() {
         let _ = fs::remove_dir_all(&target_dir);
-    }
-    for generated in [FROZEN_INPUT, FROZEN_C] {
-        let _ = fs::remove_file(project.join(generated));
     }
     Ok(Launcher {
         path: binary,
         built: true,
     })
+}
+
+/// Removes what [`generate_frozen_c`] wrote (a finished or half-written
+/// `frozen.c` and its input).
+fn remove_generated(project: &Path) {
+    for generated in [FROZEN_INPUT, FROZEN_C, "frozen.c.tmp"] {
+        let _ = fs::remove_file(project.join(generated));
+    }
 }
 
 /// Runs the deep-freeze generator with `dist`'s interpreter, writing
@@ -355,6 +365,7 @@ fn generate_frozen_c(
             output: format!("cannot run {}: {e}", python.display()),
         })?;
     if !output.status.success() {
+        remove_generated(project);
         return Err(LauncherError::Freeze {
             python: dist.label(),
             output: String::from_utf8_lossy(&output.stderr).trim().to_string(),
