@@ -544,24 +544,18 @@ fn rebuilding_after_editing_app_code_does_not_compile_the_launcher() {
 
 #[test]
 fn pyflakes_from_pypi_lints_with_the_right_output_and_exit_code() {
+    // examples/pypi-cli, built offline from the pinned wheel.
     let wheel = common::pyflakes_wheel();
     let wheels = wheel.parent().unwrap().to_str().unwrap().to_string();
     let p = Project::new();
-    p.config(&format!(
-        r#"
-def make_exe():
-    dist = default_python_distribution()
-    config = dist.make_python_interpreter_config()
-    config.run_command = "import sys; from pyflakes.api import main; sys.exit(main())"
-    exe = dist.to_python_executable("pyflakes", config = config)
-    exe.add_python_resources(exe.pip_install(["--no-index", "--find-links", "{wheels}", "pyflakes==3.2.0"]))
-    return exe
-register_target("exe", make_exe)
-resolve_targets()
-"#
-    ));
-    p.run(&["build"]).ok();
-    let exe = p.path().join("build").join(oxdist::HOST_TRIPLE).join("exe/pyflakes");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/pypi-cli/oxdist.star");
+    p.config(&std::fs::read_to_string(example).unwrap());
+    p.run(&["--var", "wheels", &wheels, "build"]).ok();
+    let exe = p
+        .path()
+        .join("build")
+        .join(oxdist::HOST_TRIPLE)
+        .join("install/bin/pyflakes");
     let bad = p.file("bad.py", "import os\n\ndef f():\n    return undefined_name\n");
     let good = p.file("good.py", "import os\n\nprint(os.sep)\n");
     let out = Command::new(&exe).arg(&bad).output().unwrap();
