@@ -26,6 +26,10 @@ pub enum Template {
     InitConfig,
     /// `app/README.txt` written by `oxdist init`.
     InitAppReadme,
+    /// The configuration zero-config derives from a `pyproject.toml` (and
+    /// `oxdist init --from-pyproject` writes). Values arrive as Starlark
+    /// literals, quoted by the caller.
+    PyprojectConfig,
     /// The launcher project's `Cargo.toml`.
     LauncherCargoToml,
     /// The launcher project's `main.rs`.
@@ -64,6 +68,7 @@ impl Template {
         match self {
             Template::InitConfig => "init/oxdist.star.hbs",
             Template::InitAppReadme => "init/README.txt.hbs",
+            Template::PyprojectConfig => "pyproject/oxdist.star.hbs",
             Template::LauncherCargoToml => "launcher/Cargo.toml.hbs",
             Template::LauncherMain => "launcher/main.rs.hbs",
             Template::LauncherBuild => "launcher/build.rs.hbs",
@@ -86,6 +91,7 @@ impl Template {
         match self {
             Template::InitConfig => include_str!("../files/init/oxdist.star.hbs"),
             Template::InitAppReadme => include_str!("../files/init/README.txt.hbs"),
+            Template::PyprojectConfig => include_str!("../files/pyproject/oxdist.star.hbs"),
             Template::LauncherCargoToml => include_str!("../files/launcher/Cargo.toml.hbs"),
             Template::LauncherMain => include_str!("../files/launcher/main.rs.hbs"),
             Template::LauncherBuild => include_str!("../files/launcher/build.rs.hbs"),

@@ -65,7 +65,7 @@ pub(crate) fn zero_config(pyproject: &std::path::Path, global: &GlobalArgs) -> R
             })?
         }
     };
-    Ok(project.starlark(&version))
+    Ok(project.starlark(&version)?)
 }
 
 /// Prints the `--json` summary when asked for.
