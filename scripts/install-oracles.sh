@@ -64,6 +64,19 @@ python3 -m pip --version >/dev/null 2>&1 || missing+=("python3-pip")
 # from PyPI into a virtual environment under target/test-data.
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=("python3-venv")
 
+# rcodesign (apple-codesign's CLI), the oracle of the Apple code-signing tests: not packaged by
+# Debian, so built once from crates.io (~6 min on 2 cores) into target/oracles, where
+# oxdist_testing::rcodesign() looks. No optional features: verification needs none of them.
+rcodesign_version=0.29.0
+oracles_root="$(cd "$(dirname "$0")/.." && pwd)/target/oracles"
+if ! "$oracles_root/bin/rcodesign" --version 2>/dev/null | grep -qx "apple-codesign $rcodesign_version"; then
+  echo "building rcodesign $rcodesign_version into $oracles_root (test oracle)" >&2
+  # Its own target dir, so the workspace's build cache is not disturbed.
+  CARGO_TARGET_DIR="$oracles_root/build" cargo install apple-codesign --version "$rcodesign_version" \
+    --locked --no-default-features --root "$oracles_root" --quiet
+  rm -rf "$oracles_root/build"
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -85,6 +85,13 @@ pub enum Error {
     #[error(transparent)]
     Dmg(#[from] oxdist_installers::macos::dmg::DmgError),
     #[error(transparent)]
+    Codesign(#[from] oxdist_installers::macos::codesign::CodesignError),
+    #[error("cannot sign {}: {source}", path.display())]
+    AppleSign {
+        path: PathBuf,
+        source: oxdist_signing::apple::AppleSignError,
+    },
+    #[error(transparent)]
     AuthenticodeKey(#[from] crate::commands::authenticode_key::AuthenticodeKeyError),
     #[error("cannot sign {}: {source}", path.display())]
     Authenticode {
@@ -167,7 +174,11 @@ impl Error {
                 exit::USAGE
             }
             Error::SigningKey(_) | Error::AuthenticodeKey(_) => exit::INPUT,
-            Error::Authenticode { .. } => exit::BUILD,
+            Error::Authenticode { .. } | Error::AppleSign { .. } => exit::BUILD,
+            // A file of the bundle cannot be signed as it is (not a Mach-O file the
+            // signer can extend, a nested bundle): the configuration's inputs.
+            Error::Codesign(oxdist_installers::macos::codesign::CodesignError::Manifest(_)) => exit::BUILD,
+            Error::Codesign(_) => exit::CONFIG,
             // `oxdist analyze` reads files named on the command line.
             Error::Analyze(_) => exit::INPUT,
             Error::Audit { source, .. } => match **source {

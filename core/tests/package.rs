@@ -759,6 +759,23 @@ resolve_targets()
         "python3",
     );
     assert_eq!(plist.trim(), "org.example.greeter greeter 12.0");
+    // Without a code signer the bundle is signed ad-hoc and sealed: rcodesign
+    // re-hashes both architectures (its verifier cannot parse the empty CMS blob
+    // of any ad-hoc signature, its own included: the only problem reported).
+    assert!(contents.join("_CodeSignature/CodeResources").is_file());
+    let verify = oxdist_testing::rcodesign()
+        .arg("verify")
+        .arg(contents.join("MacOS/greeter"))
+        .output()
+        .unwrap();
+    let problems = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert_eq!(problems.lines().count(), 2, "{problems}");
+    assert!(
+        problems
+            .lines()
+            .all(|l| l.ends_with("CMS error: missing further values (at position 0)")),
+        "{problems}"
+    );
     let img = p.path().join("greeter.img");
     common::tool("dmg2img", &[dmg.to_str().unwrap(), img.to_str().unwrap()], "dmg2img");
     // The same inputs give the same DMG.
@@ -776,4 +793,124 @@ resolve_targets()
     p.config(&config("").replace("thin/arm64/greeter", "res/readme.txt"));
     p.run(&["package", "--format", "dmg"])
         .fails_with(3, &["readme.txt", "Mach-O"]);
+}
+
+/// The configuration's active `CodeSigner` signs the bundle (hardened
+/// runtime, team ID) and the DMG; rcodesign verifies the executable's
+/// signature and reads the DMG's; a wrong PKCS#12 password and a damaged
+/// certificate are refused before anything is built.
+#[test]
+fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
+    let p = Project::new();
+    macos_speedups("macosx_11_0_arm64", &p.path().join("greeter"));
+    let openssl = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .current_dir(p.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    oxdist_testing::developer_id_certificate(p.path(), "ABCDE12345");
+    openssl(&[
+        "pkcs12",
+        "-export",
+        "-inkey",
+        "key.pem",
+        "-in",
+        "cert.pem",
+        "-passout",
+        "pass:right",
+        "-out",
+        "cs.p12",
+    ]);
+    let config = |signer: &str| {
+        format!(
+            r#"
+set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org", target_triple = "aarch64-apple-darwin")
+{signer}.activate()
+def make_app():
+    bundle = MacOsApplicationBundleBuilder("Greeter")
+    bundle.set_info_plist_required_keys("Greeter", "org.example.greeter", "1.2.3", "GRTR", "greeter")
+    bundle.add_macos_file(FileContent(path = "greeter", executable = True))
+    bundle.set_code_signature_options(hardened_runtime = True, team_id = "ABCDE12345")
+    return bundle
+register_target("app", make_app, default = True)
+resolve_targets()
+"#
+        )
+    };
+    p.config(&config(r#"code_signer_from_pem_files("cert.pem", "key.pem")"#));
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let run = p.run_with_env(&["package", "--format", "app,dmg"], &env).ok();
+    assert!(
+        run.stderr.contains(".app.zip (") && run.stderr.contains("KiB, signed)"),
+        "{}",
+        run.stderr
+    );
+    let dist = p.path().join("dist");
+    let stem = "greeter-1.2.3-aarch64-apple-darwin";
+    let out = p.path().join("unzipped");
+    let zip = dist.join(format!("{stem}.app.zip"));
+    common::tool(
+        "python3",
+        &["-m", "zipfile", "-e", zip.to_str().unwrap(), out.to_str().unwrap()],
+        "python3",
+    );
+    let exe = out.join(stem).join("Greeter.app/Contents/MacOS/greeter");
+    let verify = oxdist_testing::rcodesign().arg("verify").arg(&exe).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let info = oxdist_testing::rcodesign()
+        .arg("print-signature-info")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    for expected in [
+        "identifier: org.example.greeter",
+        "team_name: ABCDE12345",
+        "RUNTIME",
+        "'Resources (3): ",
+    ] {
+        assert!(info.contains(expected), "{expected} in\n{info}");
+    }
+    let dmg = dist.join(format!("{stem}.dmg"));
+    let info = oxdist_testing::rcodesign()
+        .arg("print-signature-info")
+        .arg(&dmg)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains(&format!("identifier: {stem}")) && info.contains("cms:"),
+        "{info}"
+    );
+    assert!(!info.contains("cms: null"), "{info}");
+    let img = p.path().join("greeter.img");
+    common::tool("dmg2img", &[dmg.to_str().unwrap(), img.to_str().unwrap()], "dmg2img");
+    // No signing time and no timestamp: the signed DMG is reproducible.
+    let first = std::fs::read(&dmg).unwrap();
+    p.run_with_env(&["package", "--format", "dmg"], &env).ok();
+    assert!(
+        std::fs::read(&dmg).unwrap() == first,
+        "the signed DMG differs between builds"
+    );
+
+    // A wrong PKCS#12 password, a damaged certificate: refused, naming the file.
+    p.config(&config(r#"code_signer_from_pfx_file("cs.p12")"#));
+    p.run_with_env(
+        &["package", "--format", "dmg"],
+        &[("OXDIST_AUTHENTICODE_PASSWORD", "wrong")],
+    )
+    .fails_with(4, &["cs.p12", "wrong password"]);
+    let cert = std::fs::read_to_string(p.path().join("cert.pem")).unwrap();
+    p.file("damaged.pem", &cert.replacen("MII", "MIA", 1));
+    p.config(&config(r#"code_signer_from_pem_files("damaged.pem", "key.pem")"#));
+    p.run(&["package", "--format", "app"])
+        .fails_with(4, &["cannot read the certificates"]);
 }

@@ -14,8 +14,9 @@
 //! - [`authenticode`]: Authenticode signatures of Windows PE files (EXE, DLL,
 //!   `.pyd`) and MSI packages, RSA keys from PEM or PKCS#12, split signing
 //!   for HSMs and RFC 3161 timestamps.
-//!
-//! Apple code signing will be a module beside them.
+//! - [`apple`]: Apple code signatures of Mach-O files (ad-hoc or with the
+//!   same RSA keys), the building block for signed `.app` bundles and DMGs.
 
+pub mod apple;
 pub mod authenticode;
 pub mod openpgp;

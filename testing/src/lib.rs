@@ -199,3 +199,53 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// The version of apple-codesign whose `rcodesign` the macOS signing tests
+/// use as their oracle; scripts/install-oracles.sh builds exactly this one.
+pub const RCODESIGN_VERSION: &str = "0.29.0";
+
+/// `rcodesign` (apple-codesign's command line): where
+/// scripts/install-oracles.sh installs it, `<workspace>/target/oracles/bin`
+/// (fixed like [`wheel_cache`]), else from the `PATH`. Panics with the
+/// install command when it is in neither place.
+pub fn rcodesign() -> Command {
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracles/bin/rcodesign");
+    if installed.exists() {
+        return Command::new(installed);
+    }
+    let on_path = Command::new("sh").args(["-c", "command -v rcodesign"]).output();
+    assert!(
+        on_path.is_ok_and(|o| o.status.success()),
+        "rcodesign is not installed; run scripts/install-oracles.sh, which builds apple-codesign {RCODESIGN_VERSION} from crates.io into target/oracles"
+    );
+    Command::new("rcodesign")
+}
+
+/// A self-signed RSA code-signing certificate shaped like Apple's
+/// Developer ID ones (`CN=Developer ID Application: … (TEAM)`, `OU=TEAM`),
+/// made with `openssl` in `dir`: returns the paths of the unencrypted PEM
+/// key and the PEM certificate.
+pub fn developer_id_certificate(dir: &Path, team: &str) -> (PathBuf, PathBuf) {
+    let subject = format!("/CN=Developer ID Application: Example ({team})/OU={team}");
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+        ])
+        .args([
+            "-days",
+            "30",
+            "-subj",
+            &subject,
+            "-addext",
+            "extendedKeyUsage=codeSigning",
+        ])
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    assert!(
+        output.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (dir.join("key.pem"), dir.join("cert.pem"))
+}

@@ -122,6 +122,15 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     let evaluation = super::evaluate(global, resolve)?;
     // The command line's key wins; else the configuration's active signer,
     // loaded now, before the target is built.
+    let apple = formats
+        .iter()
+        .any(|f| matches!(f, PackageFormat::App | PackageFormat::Dmg));
+    // The configuration's active signer also signs macOS bundles and DMGs,
+    // as PyOxidizer's CodeSigner does; without one, bundles are signed ad-hoc.
+    let apple_key = match &evaluation.code_signer {
+        Some(configured) if apple => Some(super::authenticode_key::load_configured(configured, None)?),
+        _ => None,
+    };
     let authenticode = match (authenticode, &evaluation.code_signer) {
         (Some(key), _) => Some(key),
         (None, Some(configured)) if msi => Some(super::authenticode_key::load_configured(
@@ -171,6 +180,10 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     if manifest.is_empty() {
         return Err(Error::EmptyManifest(name.clone()));
     }
+    let manifest = match output {
+        TargetOutput::AppBundle(bundle) if apple => sign_bundle(manifest, bundle, apple_key.as_ref(), reporter)?,
+        _ => manifest,
+    };
     let (manifest, notices) = with_notices(manifest, &audit)?;
     let manifest = &manifest;
     let metadata = evaluation
@@ -261,7 +274,17 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                     applications_symlink: matches!(output, TargetOutput::AppBundle(_)),
                     ..oxdist_installers::macos::dmg::DmgOptions::new(mtime)
                 };
-                oxdist_installers::macos::dmg::write_dmg(&volume, manifest, &options, &dest)?;
+                match &apple_key {
+                    None => {
+                        oxdist_installers::macos::dmg::write_dmg(&volume, manifest, &options, &dest)?;
+                    }
+                    Some(key) => {
+                        // Unsigned into the build directory, signed into place.
+                        let unsigned = evaluation.build_path.join("dmg").join(&file_name);
+                        oxdist_installers::macos::dmg::write_dmg(&volume, manifest, &options, &unsigned)?;
+                        sign_dmg_into(&unsigned, &dest, key, &stem)?;
+                    }
+                }
             }
             PackageFormat::Msi => {
                 let options = MsiOptions {
@@ -298,7 +321,10 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                 source,
             })?
             .len();
-        let signed = if ((kind == "deb" || kind == "rpm") && key.is_some()) || (kind == "msi" && authenticode.is_some())
+        let signed = if ((kind == "deb" || kind == "rpm") && key.is_some())
+            || (kind == "msi" && authenticode.is_some())
+            || (kind == "dmg" && apple_key.is_some())
+            || (kind == "app" && matches!(output, TargetOutput::AppBundle(_)))
         {
             ", signed"
         } else {
@@ -506,6 +532,70 @@ fn sign_windows_binaries(
     Ok((signed_manifest, signed))
 }
 
+/// Signs the `.app` of a bundle target (nested code, seal, main
+/// executable): with the configuration's signer, else ad-hoc.
+fn sign_bundle(
+    manifest: oxdist_installers::FileManifest,
+    bundle: &crate::dialect::macos::AppBundleTarget,
+    key: Option<&super::authenticode_key::AuthenticodeKey>,
+    reporter: &Reporter,
+) -> Result<oxdist_installers::FileManifest, Error> {
+    use oxdist_installers::macos::codesign::{BundleSigning, sign_app_bundle};
+    let options = &bundle.code_signature;
+    let entitlements = match &options.entitlements {
+        Some(path) => Some(std::fs::read(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let signing = BundleSigning {
+        signer: key.map(|k| k.signer.clone()),
+        hardened_runtime: options.hardened_runtime,
+        entitlements,
+        team_id: options.team_id.clone(),
+        timestamp: key.and_then(|k| k.timestamp_url.clone()),
+    };
+    match key {
+        Some(key) => reporter.detail(format!(
+            "signing {}.app and its Mach-O files with {} ({})",
+            bundle.bundle_name,
+            key.origin,
+            key.signer.chain().subject()
+        )),
+        None => reporter.detail(format!(
+            "signing {}.app ad-hoc (no code signer is active: Gatekeeper will not accept it from a download)",
+            bundle.bundle_name
+        )),
+    }
+    Ok(sign_app_bundle(
+        &manifest,
+        &format!("{}.app", bundle.bundle_name),
+        &signing,
+    )?)
+}
+
+/// Signs the DMG at `unsigned` with the configuration's signer and writes
+/// the result to `dest` atomically; the identifier is the artifact's stem.
+fn sign_dmg_into(
+    unsigned: &Path,
+    dest: &Path,
+    key: &super::authenticode_key::AuthenticodeKey,
+    identifier: &str,
+) -> Result<(), Error> {
+    let options = oxdist_signing::apple::AppleSignOptions {
+        identifier: identifier.to_string(),
+        timestamp: key.timestamp_url.clone(),
+        ..Default::default()
+    };
+    sign_into(unsigned, dest, |bytes| {
+        oxdist_signing::apple::sign_dmg(bytes, Some(&key.signer), &options).map_err(|source| Error::AppleSign {
+            path: dest.to_path_buf(),
+            source,
+        })
+    })
+}
+
 /// Signs the MSI at `unsigned` with Authenticode and writes the result to
 /// `dest` atomically.
 fn sign_msi_into(
@@ -514,15 +604,23 @@ fn sign_msi_into(
     key: &super::authenticode_key::AuthenticodeKey,
     options: &oxdist_signing::authenticode::SignOptions,
 ) -> Result<(), Error> {
+    sign_into(unsigned, dest, |bytes| {
+        oxdist_signing::authenticode::sign_msi(bytes, &key.signer, options).map_err(|source| Error::Authenticode {
+            path: unsigned.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// Reads the unsigned artifact from the build directory, signs it and
+/// writes it to `dest` atomically: `dest` never holds an unsigned or
+/// half-signed file.
+fn sign_into(unsigned: &Path, dest: &Path, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, Error>) -> Result<(), Error> {
     let bytes = std::fs::read(unsigned).map_err(|source| Error::Io {
         path: unsigned.to_path_buf(),
         source,
     })?;
-    let signed =
-        oxdist_signing::authenticode::sign_msi(&bytes, &key.signer, options).map_err(|source| Error::Authenticode {
-            path: unsigned.to_path_buf(),
-            source,
-        })?;
+    let signed = sign(&bytes)?;
     oxdist_installers::output::write_atomically(dest, |out| {
         use std::io::Write;
         out.write_all(&signed)

@@ -68,6 +68,20 @@ pub struct AppBundleTarget {
     pub icon: Option<std::path::PathBuf>,
     /// The executables inside, for the license audit.
     pub executables: Vec<crate::embedding::executable::ExecutableSpec>,
+    /// `set_code_signature_options`: how `oxdist package` signs the bundle.
+    pub code_signature: CodeSignatureOptions,
+}
+
+/// How the bundle is code-signed (`set_code_signature_options`). The key is
+/// the configuration's active `CodeSigner`; without one, ad-hoc.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodeSignatureOptions {
+    /// The hardened runtime on every Mach-O file (notarization requires it).
+    pub hardened_runtime: bool,
+    /// An XML entitlements plist for the main executable, read when packaging.
+    pub entitlements: Option<std::path::PathBuf>,
+    /// The Apple team ID (the `OU` of a Developer ID certificate).
+    pub team_id: Option<String>,
 }
 
 /// A `MacOsApplicationBundleBuilder` value.
@@ -259,6 +273,47 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
             anyhow::bail!("add_icon: {} is not a file", path.display());
         }
         this.inner().icon = Some(path);
+        Ok(NoneType)
+    }
+
+    /// How `oxdist package --format app,dmg` signs the bundle: with the
+    /// active `CodeSigner` if there is one, else ad-hoc. `hardened_runtime`
+    /// (required for notarization) applies to every Mach-O file,
+    /// `entitlements_path` (an XML plist, relative to the configuration) to
+    /// the main executable, `team_id` to every code directory.
+    fn set_code_signature_options<'v>(
+        this: &AppBundleValue,
+        #[starlark(require = named, default = false)] hardened_runtime: bool,
+        #[starlark(require = named, default = NoneOr::None)] entitlements_path: NoneOr<&str>,
+        #[starlark(require = named, default = NoneOr::None)] team_id: NoneOr<&str>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let entitlements = match entitlements_path.into_option() {
+            Some(path) => {
+                let path = config_relative(eval, path)?;
+                if !path.is_file() {
+                    anyhow::bail!(
+                        "set_code_signature_options: entitlements_path {} is not a file",
+                        path.display()
+                    );
+                }
+                Some(path)
+            }
+            None => None,
+        };
+        let team_id = team_id.into_option().map(str::to_string);
+        if let Some(team) = &team_id
+            && (team.is_empty() || !team.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            anyhow::bail!(
+                "set_code_signature_options: team_id {team:?} must be letters and digits (such as \"ABCDE12345\")"
+            );
+        }
+        this.inner().code_signature = CodeSignatureOptions {
+            hardened_runtime,
+            entitlements,
+            team_id,
+        };
         Ok(NoneType)
     }
 }

@@ -61,8 +61,8 @@
 mod keys;
 mod msi;
 mod pe;
-mod signed_data;
-mod timestamp;
+pub(crate) mod signed_data;
+pub(crate) mod timestamp;
 
 use std::time::SystemTime;
 

@@ -93,15 +93,39 @@ pub(crate) fn to_be_signed(signed_attributes: &SetOfVec<Attribute>) -> Result<Ve
     signed_attributes.to_der().map_err(encode_err)
 }
 
-/// The DER `ContentInfo` of the finished `SignedData`; a timestamp token
-/// (the DER `ContentInfo` a TSA returned) becomes the SignerInfo's only
-/// unsigned attribute, `szOID_RFC3161_counterSign`.
+/// The DER `ContentInfo` of the finished Authenticode `SignedData`; a
+/// timestamp token (the DER `ContentInfo` a TSA returned) becomes the
+/// SignerInfo's only unsigned attribute, `szOID_RFC3161_counterSign`.
 pub(crate) fn signed_data(
     indirect_data_content: &[u8],
     chain: &CertificateChain,
     signed_attributes: SetOfVec<Attribute>,
     signature: &[u8],
     timestamp_token: Option<&[u8]>,
+) -> Result<Vec<u8>, AuthenticodeError> {
+    let content = Any::from_der(indirect_data_content).map_err(encode_err)?;
+    let timestamp = timestamp_token.map(|token| (SZOID_RFC3161_COUNTER_SIGN, token));
+    content_info(
+        SPC_INDIRECT_DATA,
+        Some(content),
+        chain,
+        signed_attributes,
+        signature,
+        timestamp,
+    )
+}
+
+/// A `SignedData` with one signer (RSA, SHA-256, issuer and serial number)
+/// and the whole chain, as a DER `ContentInfo`: `content` is `None` for a
+/// detached signature; a timestamp token goes into the unsigned attribute
+/// `timestamp.0` (formats disagree on which).
+pub(crate) fn content_info(
+    content_type: ObjectIdentifier,
+    content: Option<Any>,
+    chain: &CertificateChain,
+    signed_attributes: SetOfVec<Attribute>,
+    signature: &[u8],
+    timestamp: Option<(ObjectIdentifier, &[u8])>,
 ) -> Result<Vec<u8>, AuthenticodeError> {
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA256,
@@ -121,11 +145,11 @@ pub(crate) fn signed_data(
             parameters: Some(Any::null()),
         },
         signature: OctetString::new(signature).map_err(encode_err)?,
-        unsigned_attrs: timestamp_token
-            .map(|token| {
+        unsigned_attrs: timestamp
+            .map(|(oid, token)| {
                 let value = Any::from_der(token).map_err(encode_err)?;
                 let attribute = Attribute {
-                    oid: SZOID_RFC3161_COUNTER_SIGN,
+                    oid,
                     values: SetOfVec::try_from(vec![value]).map_err(encode_err)?,
                 };
                 SetOfVec::try_from(vec![attribute]).map_err(encode_err)
@@ -142,8 +166,8 @@ pub(crate) fn signed_data(
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![sha256]).map_err(encode_err)?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: SPC_INDIRECT_DATA,
-            econtent: Some(Any::from_der(indirect_data_content).map_err(encode_err)?),
+            econtent_type: content_type,
+            econtent: content,
         },
         certificates: Some(CertificateSet(SetOfVec::try_from(certificates).map_err(encode_err)?)),
         crls: None,
@@ -183,7 +207,7 @@ pub(crate) fn bmp_string(text: &str) -> Vec<u8> {
 }
 
 /// `Time` as RFC 5652 wants it: UTCTime for 1950–2049, GeneralizedTime otherwise.
-fn time_der(time: SystemTime) -> Result<Vec<u8>, AuthenticodeError> {
+pub(crate) fn time_der(time: SystemTime) -> Result<Vec<u8>, AuthenticodeError> {
     let since_epoch = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_err(|_| AuthenticodeError::Option {
@@ -201,7 +225,7 @@ fn time_der(time: SystemTime) -> Result<Vec<u8>, AuthenticodeError> {
     }
 }
 
-fn attribute(oid: ObjectIdentifier, value_der: Vec<u8>) -> Result<Attribute, AuthenticodeError> {
+pub(crate) fn attribute(oid: ObjectIdentifier, value_der: Vec<u8>) -> Result<Attribute, AuthenticodeError> {
     let value = Any::from_der(&value_der).map_err(encode_err)?;
     Ok(Attribute {
         oid,
