@@ -39,6 +39,7 @@
 //! | symbolic links | file records with type `slnk`, creator `rhap`, the target (UTF-8) as data fork |
 //! | catalog node IDs | 2 for the root folder, then 16, 17, … in path order |
 //! | Finder info of the volume | zero except the 64-bit volume identifier (words 6 and 7): the first 8 bytes of a SHA-256 of the volume, so the same tree gives the same bytes |
+//! | Finder info of files and folders | zero, except what [`hfs_volume_with_finder_info`] is given: Finder flags (`kIsInvisible`, `kHasCustomIcon`, …) and, for files, type and creator codes |
 //!
 //! Everything is deterministic: the same tree, links, name and timestamp give
 //! byte-identical volumes.
@@ -70,6 +71,26 @@ const FILE_THREAD_RECORD: u16 = 4;
 const MAX_NAME_UNITS: usize = 255;
 /// Most bytes of a symbolic link target (PATH_MAX on macOS, less the NUL).
 const MAX_LINK_TARGET: usize = 1023;
+
+/// Finder flag `kIsInvisible`: Finder does not show the item (names starting
+/// with `.` are hidden anyway; the flag also hides them from Finder users who
+/// show dot files).
+pub const FINDER_INVISIBLE: u16 = 0x4000;
+/// Finder flag `kHasCustomIcon`: on the root folder, Finder shows the
+/// volume's `.VolumeIcon.icns` instead of the generic disk icon.
+pub const FINDER_HAS_CUSTOM_ICON: u16 = 0x0400;
+
+/// The classic Finder information of one file or folder (TN1150 `FileInfo`
+/// and `FolderInfo`): what `SetFile` changes on a Mac.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FinderInfo {
+    /// Finder flags, e.g. [`FINDER_INVISIBLE`] | [`FINDER_HAS_CUSTOM_ICON`].
+    pub flags: u16,
+    /// Four-character file type; files only (folders have none).
+    pub file_type: [u8; 4],
+    /// Four-character creator code; files only.
+    pub creator: [u8; 4],
+}
 
 /// Why a volume could not be written; every variant names the entry.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +129,10 @@ pub enum HfsError {
     FileChanged { path: String, expected: u64, actual: u64 },
     #[error("the HFS+ volume would be too large: {0}")]
     TooLarge(String),
+    #[error("cannot set Finder information of {path:?}: there is no such entry on the volume")]
+    FinderInfoTarget { path: String },
+    #[error("cannot set a file type or creator on the folder {path:?}: HFS+ folders have none")]
+    FolderTypeCode { path: String },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 }
@@ -131,6 +156,7 @@ struct Node<'a> {
     size: u64,
     start_block: u32,
     blocks: u32,
+    finder: FinderInfo,
 }
 
 /// Writes an HFSX volume named `volume_name` holding `tree` plus
@@ -143,57 +169,51 @@ pub fn hfs_volume(
     extra_symlinks: &[(&str, &str)],
     timestamp: Timestamp,
 ) -> Result<Vec<u8>, HfsError> {
+    hfs_volume_with_finder_info(volume_name, tree, extra_symlinks, timestamp, &BTreeMap::new())
+}
+
+/// The catalog node IDs [`hfs_volume`] gives the paths of `tree` plus
+/// `extra_symlinks`, keyed by path (`""` is the root folder, ID 2).
+///
+/// IDs follow path order, so they depend only on the set of paths, never on
+/// file contents: a caller can learn the ID of a file before writing a file
+/// that refers to it (the DMG's `.DS_Store` holds an alias to its background
+/// image), as long as the set of paths stays the same.
+pub fn catalog_node_ids(
+    tree: &FileManifest,
+    extra_symlinks: &[(&str, &str)],
+) -> Result<BTreeMap<String, u32>, HfsError> {
+    let items = volume_items(tree, extra_symlinks)?;
+    let mut ids = BTreeMap::from([(String::new(), ROOT_FOLDER_ID)]);
+    // Same numbering as the node loop of `hfs_volume_with_finder_info`.
+    for (id, path) in (FIRST_USER_ID..).zip(items.into_keys()) {
+        ids.insert(path, id);
+    }
+    Ok(ids)
+}
+
+/// [`hfs_volume`], with Finder information for some of the volume's paths
+/// (`""` for the root folder); every other entry gets zeros.
+pub fn hfs_volume_with_finder_info(
+    volume_name: &str,
+    tree: &FileManifest,
+    extra_symlinks: &[(&str, &str)],
+    timestamp: Timestamp,
+    finder_info: &BTreeMap<String, FinderInfo>,
+) -> Result<Vec<u8>, HfsError> {
     let date = hfs_date(timestamp)?;
     let volume_units = check_volume_name(volume_name)?;
-
-    // Every path of the volume with what it is; directories are implied.
-    let mut items: BTreeMap<String, Kind<'_>> = BTreeMap::new();
-    for dir in tree.directories() {
-        items.insert(dir, Kind::Folder { valence: 0 });
-    }
-    for (path, entry) in tree.entries() {
-        let kind = match entry {
-            ManifestEntry::File(file) => Kind::File(file),
-            ManifestEntry::Symlink { target, .. } => Kind::Link(target),
-        };
-        items.insert(path.to_string(), kind);
-    }
-    for &(path, target) in extra_symlinks {
-        let invalid = |reason: String| HfsError::InvalidLink {
-            path: path.to_string(),
-            target: target.to_string(),
-            reason,
-        };
-        let valid = ManifestPath::new(path).map_err(|e| invalid(e.to_string()))?;
-        if target.is_empty() || target.contains('\0') || target.len() > MAX_LINK_TARGET {
-            return Err(invalid(format!(
-                "the target must be 1 to {MAX_LINK_TARGET} bytes without NUL"
-            )));
-        }
-        if let Some(existing) = items.get(valid.as_str()) {
-            let existing = match (existing, tree.get(&valid)) {
-                (_, Some(ManifestEntry::File(file))) => file.origin.clone(),
-                (_, Some(ManifestEntry::Symlink { origin, .. })) => origin.clone(),
-                (Kind::Folder { .. }, None) => "a directory".to_string(),
-                _ => "another extra symbolic link".to_string(),
-            };
-            return Err(HfsError::LinkTaken {
-                path: valid.to_string(),
-                target: target.to_string(),
-                existing,
-            });
-        }
-        for ancestor in valid.ancestors() {
-            match items.get(ancestor) {
-                Some(Kind::Folder { .. }) | None => {}
-                Some(_) => return Err(invalid(format!("{ancestor:?} is a file, not a directory"))),
+    let items = volume_items(tree, extra_symlinks)?;
+    for (path, info) in finder_info {
+        match items.get(path.as_str()) {
+            None if !path.is_empty() => return Err(HfsError::FinderInfoTarget { path: path.clone() }),
+            None | Some(Kind::Folder { .. }) if info.file_type != [0; 4] || info.creator != [0; 4] => {
+                return Err(HfsError::FolderTypeCode { path: path.clone() });
             }
+            _ => {}
         }
-        for ancestor in valid.ancestors() {
-            items.entry(ancestor.to_string()).or_insert(Kind::Folder { valence: 0 });
-        }
-        items.insert(valid.to_string(), Kind::Link(target));
     }
+    let finder = |path: &str| finder_info.get(path).copied().unwrap_or_default();
 
     // Nodes in path order: parents come before their children.
     let mut nodes = vec![Node {
@@ -205,6 +225,7 @@ pub fn hfs_volume(
         size: 0,
         start_block: 0,
         blocks: 0,
+        finder: finder(""),
     }];
     let mut index_of: HashMap<String, usize> = HashMap::from([(String::new(), 0)]);
     let mut names_seen: HashMap<(u32, Vec<u16>), String> = HashMap::new();
@@ -246,6 +267,7 @@ pub fn hfs_volume(
         let blocks = u32::try_from(size.div_ceil(u64::from(BLOCK_SIZE)))
             .map_err(|_| HfsError::TooLarge(format!("{path:?} is {size} bytes")))?;
         index_of.insert(path.clone(), nodes.len());
+        let info = finder(&path);
         nodes.push(Node {
             path,
             cnid: next_cnid,
@@ -255,6 +277,7 @@ pub fn hfs_volume(
             size,
             start_block: 0,
             blocks,
+            finder: info,
         });
         next_cnid = next_cnid
             .checked_add(1)
@@ -394,8 +417,65 @@ pub fn hfs_volume(
     Ok(volume)
 }
 
+/// Every path of the volume with what it is, in path order (the order of
+/// catalog node IDs); directories are implied by their contents.
+fn volume_items<'a>(
+    tree: &'a FileManifest,
+    extra_symlinks: &[(&str, &'a str)],
+) -> Result<BTreeMap<String, Kind<'a>>, HfsError> {
+    let mut items: BTreeMap<String, Kind<'_>> = BTreeMap::new();
+    for dir in tree.directories() {
+        items.insert(dir, Kind::Folder { valence: 0 });
+    }
+    for (path, entry) in tree.entries() {
+        let kind = match entry {
+            ManifestEntry::File(file) => Kind::File(file),
+            ManifestEntry::Symlink { target, .. } => Kind::Link(target),
+        };
+        items.insert(path.to_string(), kind);
+    }
+    for &(path, target) in extra_symlinks {
+        let invalid = |reason: String| HfsError::InvalidLink {
+            path: path.to_string(),
+            target: target.to_string(),
+            reason,
+        };
+        let valid = ManifestPath::new(path).map_err(|e| invalid(e.to_string()))?;
+        if target.is_empty() || target.contains('\0') || target.len() > MAX_LINK_TARGET {
+            return Err(invalid(format!(
+                "the target must be 1 to {MAX_LINK_TARGET} bytes without NUL"
+            )));
+        }
+        if let Some(existing) = items.get(valid.as_str()) {
+            let existing = match (existing, tree.get(&valid)) {
+                (_, Some(ManifestEntry::File(file))) => file.origin.clone(),
+                (_, Some(ManifestEntry::Symlink { origin, .. })) => origin.clone(),
+                (Kind::Folder { .. }, None) => "a directory".to_string(),
+                _ => "another extra symbolic link".to_string(),
+            };
+            return Err(HfsError::LinkTaken {
+                path: valid.to_string(),
+                target: target.to_string(),
+                existing,
+            });
+        }
+        for ancestor in valid.ancestors() {
+            match items.get(ancestor) {
+                Some(Kind::Folder { .. }) | None => {}
+                Some(_) => return Err(invalid(format!("{ancestor:?} is a file, not a directory"))),
+            }
+        }
+        for ancestor in valid.ancestors() {
+            items.entry(ancestor.to_string()).or_insert(Kind::Folder { valence: 0 });
+        }
+        items.insert(valid.to_string(), Kind::Link(target));
+    }
+
+    Ok(items)
+}
+
 /// Seconds since 1904-01-01 (GMT).
-fn hfs_date(timestamp: Timestamp) -> Result<u32, HfsError> {
+pub(crate) fn hfs_date(timestamp: Timestamp) -> Result<u32, HfsError> {
     u32::try_from(timestamp.0 + HFS_EPOCH_OFFSET).map_err(|_| HfsError::Timestamp(timestamp.0))
 }
 
@@ -420,7 +500,7 @@ fn check_volume_name(name: &str) -> Result<Vec<u16>, HfsError> {
 /// A name as HFS+ stores it: canonically decomposed, UTF-16. Apple's
 /// decomposition leaves the characters of U+2000–U+2FFF, U+F900–U+FAFF and
 /// U+2F800–U+2FAFF alone (TN1150, "Unicode Subtleties").
-fn hfs_name(name: &str) -> Vec<u16> {
+pub(crate) fn hfs_name(name: &str) -> Vec<u16> {
     let kept = |c: char| matches!(u32::from(c), 0x2000..=0x2FFF | 0xF900..=0xFAFF | 0x2F800..=0x2FAFF);
     let mut out = String::with_capacity(name.len());
     let mut run = String::new();
@@ -504,7 +584,10 @@ fn catalog_records(nodes: &[Node<'_>], date: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
                     put32(&mut record, d); // create, contentMod, attributeMod, access, backup
                 }
                 bsd_info(&mut record, 0o040755);
-                record.extend_from_slice(&[0; 32]); // userInfo, finderInfo
+                record.extend_from_slice(&[0; 8]); // userInfo.frRect (window bounds)
+                put16(&mut record, node.finder.flags); // userInfo.frFlags
+                record.extend_from_slice(&[0; 6]); // userInfo.frLocation, frView
+                record.extend_from_slice(&[0; 16]); // finderInfo (extended)
                 put32(&mut record, 0); // textEncoding
                 put32(&mut record, 0); // reserved
             }
@@ -522,9 +605,15 @@ fn catalog_records(nodes: &[Node<'_>], date: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
                     put32(&mut record, d);
                 }
                 bsd_info(&mut record, mode);
+                // A link's type and creator say what it is; others come from the caller.
+                let (file_type, creator) = match &node.kind {
+                    Kind::Link(_) => (file_type, creator),
+                    _ => (node.finder.file_type, node.finder.creator),
+                };
                 record.extend_from_slice(&file_type);
                 record.extend_from_slice(&creator);
-                record.extend_from_slice(&[0; 8]); // finderFlags, location, reserved
+                put16(&mut record, node.finder.flags); // fdFlags
+                record.extend_from_slice(&[0; 6]); // fdLocation, fdFldr
                 record.extend_from_slice(&[0; 16]); // extended finder info
                 put32(&mut record, 0); // textEncoding
                 put32(&mut record, 0); // reserved2

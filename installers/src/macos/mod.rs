@@ -7,5 +7,6 @@
 pub mod bundle;
 pub mod codesign;
 pub mod dmg;
+pub mod ds_store;
 pub mod hfs;
 pub mod universal;
