@@ -692,6 +692,20 @@ fn macos_bundle_as_app_and_dmg() {
     macos_speedups("macosx_11_0_arm64", &p.path().join("thin/arm64/greeter"));
     macos_speedups("macosx_10_9_x86_64", &p.path().join("thin/x86_64/greeter"));
     p.file("res/readme.txt", "hello");
+    // A 2x1 PNG for the DMG window's background.
+    common::tool(
+        "python3",
+        &[
+            "-c",
+            "import struct, sys, zlib\n\
+             chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))\n\
+             png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 1, 8, 2, 0, 0, 0)) \
+             + chunk(b'IDAT', zlib.compress(b'\\x00' + b'\\xff' * 6)) + chunk(b'IEND', b'')\n\
+             open(sys.argv[1], 'wb').write(png)",
+            p.path().join("bg.png").to_str().unwrap(),
+        ],
+        "python3",
+    );
     let config = |extra: &str| {
         format!(
             r#"
@@ -712,7 +726,9 @@ resolve_targets()
 "#
         )
     };
-    p.config(&config(""));
+    let layout = r#"    bundle.set_dmg_layout(background_path = "bg.png", window_size = (640, 400),
+                          icon_positions = {"Greeter.app": (160, 200), "Applications": (480, 200)})"#;
+    p.config(&config(layout));
     let env = [("SOURCE_DATE_EPOCH", "1700000000")];
     p.run_with_env(&["package", "--format", "app,dmg"], &env).ok();
     let dist = p.path().join("dist");
@@ -732,6 +748,9 @@ resolve_targets()
     assert!(entry("Greeter.app/Contents/Info.plist").contains("Mode = -rw-r--r--"));
     entry("Greeter.app/Contents/Resources/readme.txt");
     assert!(entry("Applications").contains("Mode = lrwxr-xr-x"));
+    // set_dmg_layout: the Finder window's files (read back in installers/tests/macos_dmg.rs).
+    entry(".DS_Store");
+    entry(".background/background.png");
     // The fat executable keeps its exec bits; both architectures are in it.
     let out = p.path().join("unzipped");
     common::tool(
@@ -793,6 +812,16 @@ resolve_targets()
     p.config(&config("").replace("thin/arm64/greeter", "res/readme.txt"));
     p.run(&["package", "--format", "dmg"])
         .fails_with(3, &["readme.txt", "Mach-O"]);
+    p.config(&config(
+        r#"    bundle.set_dmg_layout(icon_positions = {"Greeter.app": (1, 2, 3)})"#,
+    ));
+    p.run(&["package", "--format", "dmg"])
+        .fails_with(3, &["set_dmg_layout", "icon_positions[\"Greeter.app\"]"]);
+    p.config(&config(
+        r#"    bundle.set_dmg_layout(icon_positions = {"Nope.app": (1, 2)})"#,
+    ));
+    let run = p.run(&["package", "--format", "dmg"]);
+    assert!(run.code != 0 && run.stderr.contains("Nope.app"), "{}", run.stderr);
 }
 
 /// The configuration's active `CodeSigner` signs the bundle (hardened

@@ -270,7 +270,12 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
                     }
                     _ => metadata.name.clone(),
                 };
+                let layout = match output {
+                    TargetOutput::AppBundle(bundle) => bundle.dmg_layout.as_ref().map(dmg_layout).transpose()?,
+                    _ => None,
+                };
                 let options = oxdist_installers::macos::dmg::DmgOptions {
+                    layout,
                     applications_symlink: matches!(output, TargetOutput::AppBundle(_)),
                     ..oxdist_installers::macos::dmg::DmgOptions::new(mtime)
                 };
@@ -530,6 +535,32 @@ fn sign_windows_binaries(
         signed += 1;
     }
     Ok((signed_manifest, signed))
+}
+
+/// The DMG window of `set_dmg_layout`, with its files read.
+fn dmg_layout(
+    settings: &crate::dialect::macos::DmgLayoutSettings,
+) -> Result<oxdist_installers::macos::dmg::DmgLayout, Error> {
+    let read = |path: &Option<PathBuf>| -> Result<Option<Vec<u8>>, Error> {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })
+            })
+            .transpose()
+    };
+    let defaults = oxdist_installers::macos::dmg::DmgLayout::default();
+    Ok(oxdist_installers::macos::dmg::DmgLayout {
+        window_position: settings.window_position.unwrap_or(defaults.window_position),
+        window_size: settings.window_size,
+        icon_size: settings.icon_size.unwrap_or(defaults.icon_size),
+        background_png: read(&settings.background)?,
+        icon_positions: settings.icon_positions.clone(),
+        volume_icon_icns: read(&settings.volume_icon)?,
+        ..defaults
+    })
 }
 
 /// Signs the `.app` of a bundle target (nested code, seal, main

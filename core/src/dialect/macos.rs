@@ -19,6 +19,9 @@
 //! A target returning a bundle is packaged with `oxdist package --format
 //! app,dmg` (see `commands/package.rs`).
 
+// Starlark methods mirror PyOxidizer's keyword arguments one parameter each.
+#![allow(clippy::too_many_arguments)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
@@ -70,6 +73,19 @@ pub struct AppBundleTarget {
     pub executables: Vec<crate::embedding::executable::ExecutableSpec>,
     /// `set_code_signature_options`: how `oxdist package` signs the bundle.
     pub code_signature: CodeSignatureOptions,
+    /// `set_dmg_layout`: the DMG's Finder window; files are read when packaging.
+    pub dmg_layout: Option<DmgLayoutSettings>,
+}
+
+/// `set_dmg_layout`: the Finder window of the DMG (`--format dmg`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DmgLayoutSettings {
+    pub background: Option<std::path::PathBuf>,
+    pub volume_icon: Option<std::path::PathBuf>,
+    pub icon_positions: BTreeMap<String, (u32, u32)>,
+    pub window_position: Option<(u32, u32)>,
+    pub window_size: Option<(u32, u32)>,
+    pub icon_size: Option<u16>,
 }
 
 /// How the bundle is code-signed (`set_code_signature_options`). The key is
@@ -273,6 +289,87 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
             anyhow::bail!("add_icon: {} is not a file", path.display());
         }
         this.inner().icon = Some(path);
+        Ok(NoneType)
+    }
+
+    /// The DMG's Finder window (`--format dmg`): a PNG `background_path` and
+    /// an `.icns` `volume_icon_path` (relative to the configuration), icon
+    /// centres by top-level name (`{"Greeter.app": (160, 200),
+    /// "Applications": (480, 200)}`), the window's position and size
+    /// (default: the background's size) and the icon size in points.
+    fn set_dmg_layout<'v>(
+        this: &AppBundleValue,
+        #[starlark(require = named, default = NoneOr::None)] background_path: NoneOr<&str>,
+        #[starlark(require = named, default = NoneOr::None)] volume_icon_path: NoneOr<&str>,
+        #[starlark(require = named, default = NoneOr::None)] icon_positions: NoneOr<Value<'v>>,
+        #[starlark(require = named, default = NoneOr::None)] window_position: NoneOr<Value<'v>>,
+        #[starlark(require = named, default = NoneOr::None)] window_size: NoneOr<Value<'v>>,
+        #[starlark(require = named, default = NoneOr::None)] icon_size: NoneOr<i32>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        let file = |what: &str, path: NoneOr<&str>, eval: &mut Evaluator<'v, '_, '_>| -> anyhow::Result<_> {
+            match path.into_option() {
+                Some(path) => {
+                    let path = config_relative(eval, path)?;
+                    if !path.is_file() {
+                        anyhow::bail!("set_dmg_layout: {what} {} is not a file", path.display());
+                    }
+                    Ok(Some(path))
+                }
+                None => Ok(None),
+            }
+        };
+        let point = |what: &str, value: Value<'v>| -> anyhow::Result<(u32, u32)> {
+            let items: Option<Vec<i32>> = starlark::values::tuple::TupleRef::from_value(value)
+                .map(|t| t.content().iter().map(|v| v.unpack_i32()).collect::<Option<Vec<_>>>())
+                .or_else(|| {
+                    starlark::values::list::ListRef::from_value(value)
+                        .map(|l| l.content().iter().map(|v| v.unpack_i32()).collect::<Option<Vec<_>>>())
+                })
+                .flatten();
+            match items.as_deref() {
+                Some(&[x, y]) if x >= 0 && y >= 0 => Ok((x as u32, y as u32)),
+                _ => anyhow::bail!(
+                    "set_dmg_layout: {what} must be a pair of non-negative integers such as (160, 200), not {value}"
+                ),
+            }
+        };
+        let mut positions = BTreeMap::new();
+        if let Some(value) = icon_positions.into_option() {
+            let dict = starlark::values::dict::DictRef::from_value(value).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "set_dmg_layout: icon_positions must be a dict of name to (x, y), not {}",
+                    value.get_type()
+                )
+            })?;
+            for (name, at) in dict.iter() {
+                let name = name
+                    .unpack_str()
+                    .ok_or_else(|| anyhow::anyhow!("set_dmg_layout: icon_positions keys must be names, not {name}"))?;
+                positions.insert(name.to_string(), point(&format!("icon_positions[{name:?}]"), at)?);
+            }
+        }
+        let icon_size = match icon_size.into_option() {
+            Some(size) => Some(
+                u16::try_from(size)
+                    .ok()
+                    .filter(|s| (16..=512).contains(s))
+                    .ok_or_else(|| anyhow::anyhow!("set_dmg_layout: icon_size {size} must be 16 to 512"))?,
+            ),
+            None => None,
+        };
+        let settings = DmgLayoutSettings {
+            background: file("background_path", background_path, eval)?,
+            volume_icon: file("volume_icon_path", volume_icon_path, eval)?,
+            icon_positions: positions,
+            window_position: window_position
+                .into_option()
+                .map(|v| point("window_position", v))
+                .transpose()?,
+            window_size: window_size.into_option().map(|v| point("window_size", v)).transpose()?,
+            icon_size,
+        };
+        this.inner().dmg_layout = Some(settings);
         Ok(NoneType)
     }
 
