@@ -65,6 +65,7 @@ impl KeySource<'_> {
 
 /// A loaded signer, where it came from (for messages) and the timestamp
 /// authority its signatures go to.
+#[derive(Clone)]
 pub struct AuthenticodeKey {
     pub signer: CodeSigner,
     pub origin: String,
@@ -125,21 +126,17 @@ pub fn load(
     }))
 }
 
-/// The signer the configuration activated; `timestamp_url` (the command
-/// line's) replaces the configuration's timestamp server.
-pub fn load_configured(
-    configured: &ConfiguredSigner,
-    timestamp_url: Option<&str>,
-) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
+/// The signer the configuration activated, with its timestamp server
+/// (`oxdist package` lets `--authenticode-timestamp-url` replace it for
+/// Authenticode signatures).
+pub fn load_configured(configured: &ConfiguredSigner) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
     let key = match &configured.key {
         SignerKey::Pfx { path, password } => load_pfx(path, password.as_ref().map(Password::expose))?,
         SignerKey::Pem { key, cert } => load_pem(key, cert)?,
     };
     Ok(AuthenticodeKey {
         origin: format!("{} (the configuration's code signer)", key.origin),
-        timestamp_url: timestamp_url
-            .map(str::to_string)
-            .or_else(|| configured.timestamp_url.clone()),
+        timestamp_url: configured.timestamp_url.clone(),
         ..key
     })
 }

@@ -125,18 +125,25 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     let apple = formats
         .iter()
         .any(|f| matches!(f, PackageFormat::App | PackageFormat::Dmg));
-    // The configuration's active signer also signs macOS bundles and DMGs,
-    // as PyOxidizer's CodeSigner does; without one, bundles are signed ad-hoc.
-    let apple_key = match &evaluation.code_signer {
-        Some(configured) if apple => Some(super::authenticode_key::load_configured(configured, None)?),
+    // The configuration's active signer, loaded once (a PKCS#12 password is
+    // asked for at most once), also signs macOS bundles and DMGs, as
+    // PyOxidizer's CodeSigner does; without one, bundles are signed ad-hoc.
+    let configured_key = match &evaluation.code_signer {
+        Some(configured) if apple || (msi && authenticode.is_none()) => {
+            Some(super::authenticode_key::load_configured(configured)?)
+        }
         _ => None,
     };
-    let authenticode = match (authenticode, &evaluation.code_signer) {
+    let apple_key = configured_key.clone().filter(|_| apple);
+    let authenticode = match (authenticode, configured_key) {
         (Some(key), _) => Some(key),
-        (None, Some(configured)) if msi => Some(super::authenticode_key::load_configured(
-            configured,
-            args.authenticode_timestamp_url,
-        )?),
+        (None, Some(key)) if msi => Some(super::authenticode_key::AuthenticodeKey {
+            timestamp_url: args
+                .authenticode_timestamp_url
+                .map(str::to_string)
+                .or(key.timestamp_url),
+            ..key
+        }),
         (None, _) => None,
     };
     if authenticode.is_none() && args.authenticode_timestamp_url.is_some() {
@@ -329,9 +336,11 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         let signed = if ((kind == "deb" || kind == "rpm") && key.is_some())
             || (kind == "msi" && authenticode.is_some())
             || (kind == "dmg" && apple_key.is_some())
-            || (kind == "app" && matches!(output, TargetOutput::AppBundle(_)))
+            || (kind == "app" && apple_key.is_some())
         {
             ", signed"
+        } else if kind == "app" {
+            ", signed ad-hoc"
         } else {
             ""
         };

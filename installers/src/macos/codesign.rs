@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use oxdist_signing::apple::{self, AppleSignError, AppleSignOptions, SealedFile};
 use oxdist_signing::authenticode::CodeSigner;
 
-use super::universal::{UniversalError, is_macho, macho_architectures, universal_binary};
+use super::universal::{FAT_MAGIC, FAT_MAGIC_64, UniversalError, is_macho, macho_architectures, universal_binary};
 use crate::manifest::{FileEntry, FileManifest, ManifestEntry, ManifestError, ManifestPath};
 
 /// How a bundle is signed.
@@ -233,7 +233,11 @@ pub fn sign_file(
             .expect("just signed")
             .cdhash)
     };
-    if bytes.len() >= 4 && u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) == 0xfeed_facf {
+    let magic = bytes
+        .get(..4)
+        .map(|m| u32::from_be_bytes(m.try_into().expect("4 bytes")));
+    if !matches!(magic, Some(FAT_MAGIC | FAT_MAGIC_64)) {
+        // Thin (or not Mach-O at all: the signer says which).
         let signed = apple::sign_macho(bytes, signer, options).map_err(sign_error)?;
         let hash = cdhash(&signed)?;
         return Ok((signed, vec![hash]));
