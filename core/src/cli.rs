@@ -25,7 +25,12 @@ Exit codes:
   1  producing an artifact failed (I/O, archive writing)
   2  usage error (bad option, unknown format, bad SOURCE_DATE_EPOCH)
   3  configuration error (not found, syntax or evaluation error, unknown target, invalid metadata or paths)
-  4  unusable input named on the command line (interpreter, distribution archive, wheel, directory)";
+  4  unusable input named on the command line (interpreter, distribution archive, wheel, directory, key)
+  6  Apple's notary service did not accept the submission or could not be reached (notarize)";
+
+const NOTARIZE_HELP: &str = "\
+Needs the network: appstoreconnect.apple.com, S3 in us-west-2 and api.apple-cloudkit.com (tickets).
+Apple notarizes Developer ID signatures only: package with a code signer active and a hardened runtime.";
 
 /// Options every command accepts.
 #[derive(Debug, clap::Args)]
@@ -96,7 +101,7 @@ pub enum Command {
         /// PEM certificate chain for --authenticode-key, the signer's first or anywhere
         #[arg(long, value_name = "FILE", env = "OXDIST_AUTHENTICODE_CERT_FILE")]
         authenticode_cert: Option<PathBuf>,
-        /// RFC 3161 timestamp authority for Authenticode signatures (http://),
+        /// RFC 3161 timestamp authority for Authenticode signatures (http:// or https://),
         /// e.g. http://timestamp.digicert.com; timestamped artifacts differ per build
         #[arg(long, value_name = "URL", env = "OXDIST_AUTHENTICODE_TIMESTAMP_URL")]
         authenticode_timestamp_url: Option<String>,
@@ -134,6 +139,33 @@ pub enum Command {
         /// Write the report to FILE instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Submit a signed DMG or app to Apple's notary service, wait, and staple the ticket
+    #[command(after_help = NOTARIZE_HELP)]
+    Notarize {
+        /// A signed .dmg, a .app.zip from `package --format app`, or a .app directory
+        path: PathBuf,
+        /// App Store Connect API issuer ID (Users and Access → Integrations)
+        #[arg(long, env = "OXDIST_NOTARY_ISSUER", value_name = "UUID")]
+        issuer: Option<String>,
+        /// App Store Connect API key ID (the KEYID of AuthKey_KEYID.p8)
+        #[arg(long, env = "OXDIST_NOTARY_KEY_ID", value_name = "ID")]
+        key_id: Option<String>,
+        /// The API key's AuthKey_KEYID.p8 file (or its text in OXDIST_NOTARY_KEY)
+        #[arg(long, env = "OXDIST_NOTARY_KEY_FILE", value_name = "FILE")]
+        key_file: Option<PathBuf>,
+        /// Submit, print the submission ID and stop (staple later with --staple-only)
+        #[arg(long, conflicts_with_all = ["staple_only", "no_staple"])]
+        no_wait: bool,
+        /// Wait for the verdict but do not staple the ticket
+        #[arg(long, conflicts_with = "staple_only")]
+        no_staple: bool,
+        /// Do not submit: staple the ticket of an accepted submission (no key needed)
+        #[arg(long)]
+        staple_only: bool,
+        /// Give up waiting for the verdict after this many minutes
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        timeout: u64,
     },
     /// Report what binaries need to run: libraries, minimum glibc/macOS/Windows, manylinux verdict
     Analyze {
@@ -290,5 +322,27 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         ),
         Command::FindResources { path } => commands::find_resources::run(path, &cli.global),
         Command::Analyze { paths } => commands::analyze::run(paths, &cli.global),
+        Command::Notarize {
+            path,
+            issuer,
+            key_id,
+            key_file,
+            no_wait,
+            no_staple,
+            staple_only,
+            timeout,
+        } => commands::notarize::run(
+            &commands::notarize::NotarizeArgs {
+                path,
+                issuer: issuer.as_deref(),
+                key_id: key_id.as_deref(),
+                key_file: key_file.as_deref(),
+                no_wait: *no_wait,
+                no_staple: *no_staple,
+                staple_only: *staple_only,
+                timeout: std::time::Duration::from_secs(timeout.saturating_mul(60)),
+            },
+            &reporter,
+        ),
     }
 }

@@ -24,6 +24,9 @@ pub mod exit {
     pub const INPUT: i32 = 4;
     /// The license policy is violated (`oxdist licenses --check`, `oxdist package`).
     pub const LICENSE_POLICY: i32 = 5;
+    /// Apple's notary service did not accept the submission (`Invalid`, `Rejected`, still in progress
+    /// when the wait ended), or it could not be reached (`oxdist notarize`).
+    pub const NOTARY: i32 = 6;
 }
 
 /// Why a command failed.
@@ -91,6 +94,8 @@ pub enum Error {
         path: PathBuf,
         source: oxdist_signing::apple::AppleSignError,
     },
+    #[error(transparent)]
+    Notarize(#[from] crate::commands::notarize::NotarizeError),
     #[error(transparent)]
     AuthenticodeKey(#[from] crate::commands::authenticode_key::AuthenticodeKeyError),
     #[error("cannot sign {}: {source}", path.display())]
@@ -188,6 +193,7 @@ impl Error {
             Error::LicensePolicy { .. } => exit::LICENSE_POLICY,
             Error::HostLicenses(_) => exit::INPUT,
             Error::Notices(_) => exit::BUILD,
+            Error::Notarize(e) => e.exit_code(),
         }
     }
 }

@@ -669,28 +669,14 @@ resolve_targets()
     );
 }
 
-/// `markupsafe/_speedups` for one macOS architecture, from a pinned wheel:
-/// a real thin Mach-O file (thin x86_64 wheels stop at 2.1.5, thin arm64
-/// ones start at 3.0).
-fn macos_speedups(platform: &str, dest: &Path) {
-    let version = if platform.ends_with("arm64") { "3.0.2" } else { "2.1.5" };
-    let wheel = oxdist_testing::fetch_wheel(
-        &format!("markupsafe=={version}"),
-        &format!("markupsafe-{version}-"),
-        &["cp311", platform],
-        &oxdist_testing::cp311_platform_args(platform),
-    );
-    oxdist_testing::extract_member(&wheel, "markupsafe/_speedups.cpython-311-darwin.so", dest);
-}
-
 /// `MacOsApplicationBundleBuilder` and `AppleUniversalBinary` (PyOxidizer's
 /// names) packaged as `app` (a zip of the bundle) and `dmg` from this Linux
 /// host; read back with 7-Zip, Python's plistlib and dmg2img.
 #[test]
 fn macos_bundle_as_app_and_dmg() {
     let p = Project::new();
-    macos_speedups("macosx_11_0_arm64", &p.path().join("thin/arm64/greeter"));
-    macos_speedups("macosx_10_9_x86_64", &p.path().join("thin/x86_64/greeter"));
+    common::macos_speedups("macosx_11_0_arm64", &p.path().join("thin/arm64/greeter"));
+    common::macos_speedups("macosx_10_9_x86_64", &p.path().join("thin/x86_64/greeter"));
     p.file("res/readme.txt", "hello");
     // A 2x1 PNG for the DMG window's background.
     common::tool(
@@ -831,7 +817,7 @@ resolve_targets()
 #[test]
 fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
     let p = Project::new();
-    macos_speedups("macosx_11_0_arm64", &p.path().join("greeter"));
+    common::macos_speedups("macosx_11_0_arm64", &p.path().join("greeter"));
     let openssl = |args: &[&str]| {
         let output = std::process::Command::new("openssl")
             .current_dir(p.path())
@@ -853,22 +839,7 @@ fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
         "-out",
         "cs.p12",
     ]);
-    let config = |signer: &str| {
-        format!(
-            r#"
-set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org", target_triple = "aarch64-apple-darwin")
-{signer}.activate()
-def make_app():
-    bundle = MacOsApplicationBundleBuilder("Greeter")
-    bundle.set_info_plist_required_keys("Greeter", "org.example.greeter", "1.2.3", "GRTR", "greeter")
-    bundle.add_macos_file(FileContent(path = "greeter", executable = True))
-    bundle.set_code_signature_options(hardened_runtime = True, team_id = "ABCDE12345")
-    return bundle
-register_target("app", make_app, default = True)
-resolve_targets()
-"#
-        )
-    };
+    let config = |signer: &str| common::GREETER_APP_CONFIG.replace("SIGNER", &format!("{signer}.activate()"));
     p.config(&config(r#"code_signer_from_pem_files("cert.pem", "key.pem")"#));
     let env = [("SOURCE_DATE_EPOCH", "1700000000")];
     let run = p.run_with_env(&["package", "--format", "app,dmg"], &env).ok();

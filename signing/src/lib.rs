@@ -15,8 +15,10 @@
 //!   `.pyd`) and MSI packages, RSA keys from PEM or PKCS#12, split signing
 //!   for HSMs and RFC 3161 timestamps.
 //! - [`apple`]: Apple code signatures of Mach-O files (ad-hoc or with the
-//!   same RSA keys), the building block for signed `.app` bundles and DMGs.
+//!   same RSA keys), the building block for signed `.app` bundles and DMGs;
+//!   Apple's notary service and stapling ([`apple::notary`]).
 
 pub mod apple;
 pub mod authenticode;
+mod http;
 pub mod openpgp;

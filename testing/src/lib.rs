@@ -249,3 +249,76 @@ pub fn developer_id_certificate(dir: &Path, team: &str) -> (PathBuf, PathBuf) {
     );
     (dir.join("key.pem"), dir.join("cert.pem"))
 }
+
+/// A directory of pinned Python packages installed with `pip install
+/// --target` (binary wheels only, no dependency resolution: `specs` must
+/// name every package, `name==version`), for `PYTHONPATH` when a test runs
+/// an oracle written in Python that needs compiled extensions (which
+/// cannot be imported from a wheel file). Installed once under
+/// `target/test-data/python/<specs digest>` and reused.
+///
+/// # Panics
+///
+/// When pip fails (no PyPI access, a spec without a wheel for this host).
+pub fn python_packages(specs: &[&str]) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    specs.hash(&mut hasher);
+    let root = wheel_cache().with_file_name("python");
+    let dir = root.join(format!("{:016x}", hasher.finish()));
+    let _guard = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
+    if dir.join(".complete").exists() {
+        return dir;
+    }
+    std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("create {}: {e}", root.display()));
+    let staging =
+        tempfile::tempdir_in(&root).unwrap_or_else(|e| panic!("temporary directory in {}: {e}", root.display()));
+    let output = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--target",
+        ])
+        .arg(staging.path())
+        .args(specs)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `python3 -m pip` to install {specs:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "installing {specs:?} with pip failed (these tests need PyPI access):\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(staging.path().join(".complete"), specs.join("\n")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let staged = staging.keep();
+    std::fs::rename(&staged, &dir).unwrap_or_else(|e| panic!("move {} to {}: {e}", staged.display(), dir.display()));
+    dir
+}
+
+/// A stand-in for Apple's notary, S3 and ticket services (Python, HTTPS),
+/// checking requests with real implementations: PyJWT for the ES256 API
+/// tokens, botocore for the SigV4 signature of the upload. See the
+/// script's docstring for how to run it.
+pub fn notary_mock_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("notary_mock.py")
+}
+
+/// The packages [`notary_mock_script`] imports, pinned, for `PYTHONPATH`.
+pub fn notary_mock_packages() -> PathBuf {
+    python_packages(&[
+        "PyJWT==2.10.1",
+        "cryptography==44.0.2",
+        "cffi==1.17.1",
+        "pycparser==2.22",
+        "botocore==1.35.99",
+        "jmespath==1.0.1",
+        "python-dateutil==2.9.0.post0",
+        "six==1.17.0",
+        "urllib3==2.3.0",
+    ])
+}

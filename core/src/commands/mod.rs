@@ -8,6 +8,7 @@ pub mod find_resources;
 pub mod init;
 pub mod licenses;
 pub mod list_targets;
+pub mod notarize;
 pub mod package;
 pub mod run;
 pub mod signing_key;

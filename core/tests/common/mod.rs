@@ -185,3 +185,34 @@ pub fn hello_pyproject() -> Project {
     }
     p
 }
+
+/// `markupsafe/_speedups` for one macOS architecture, from a pinned wheel:
+/// a real thin Mach-O file (thin x86_64 wheels stop at 2.1.5, thin arm64
+/// ones start at 3.0).
+pub fn macos_speedups(platform: &str, dest: &Path) {
+    let version = if platform.ends_with("arm64") { "3.0.2" } else { "2.1.5" };
+    let wheel = oxdist_testing::fetch_wheel(
+        &format!("markupsafe=={version}"),
+        &format!("markupsafe-{version}-"),
+        &["cp311", platform],
+        &oxdist_testing::cp311_platform_args(platform),
+    );
+    oxdist_testing::extract_member(&wheel, "markupsafe/_speedups.cpython-311-darwin.so", dest);
+}
+
+/// A signed `Greeter.app` (hardened runtime, team ABCDE12345) whose
+/// executable is `greeter` in the project (see [`macos_speedups`]);
+/// `SIGNER` is replaced with the line that activates a code signer, or
+/// with nothing for an ad-hoc signature.
+pub const GREETER_APP_CONFIG: &str = r#"
+set_package_metadata(name = "greeter", version = "1.2.3", vendor = "Example Org", target_triple = "aarch64-apple-darwin")
+SIGNER
+def make_app():
+    bundle = MacOsApplicationBundleBuilder("Greeter")
+    bundle.set_info_plist_required_keys("Greeter", "org.example.greeter", "1.2.3", "GRTR", "greeter")
+    bundle.add_macos_file(FileContent(path = "greeter", executable = True))
+    bundle.set_code_signature_options(hardened_runtime = True, team_id = "ABCDE12345")
+    return bundle
+register_target("app", make_app, default = True)
+resolve_targets()
+"#;

@@ -48,6 +48,9 @@ pub(crate) const SLOT_RESOURCES: u32 = 3;
 pub(crate) const SLOT_ENTITLEMENTS: u32 = 5;
 pub(crate) const SLOT_REP_SPECIFIC: u32 = 6;
 pub(crate) const SLOT_SIGNATURE: u32 = 0x10000;
+/// A stapled notarization ticket (DMGs only; a bundle keeps it in
+/// `Contents/CodeResources`).
+pub(crate) const SLOT_TICKET: u32 = 0x10002;
 
 pub(crate) const CS_ADHOC: u32 = 0x2;
 pub(crate) const CS_RUNTIME: u32 = 0x1_0000;

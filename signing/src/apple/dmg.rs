@@ -15,11 +15,14 @@
 //! single hash over the image up to the signature, and special slot 6 holds
 //! the hash of the trailer as it will be, except that the signature length
 //! reads 0 (the length is not known while the trailer is hashed).
-//! Re-signing replaces an existing signature.
+//! Re-signing replaces an existing signature (and a stapled ticket with it).
+//! A notarization ticket is stapled into slot `0x10002` ([`staple_dmg`]).
 
 use sha2::{Digest, Sha256};
 
-use super::blobs::{self, CodeDirectory, SLOT_CODE_DIRECTORY, SLOT_REP_SPECIFIC, SLOT_REQUIREMENTS, SLOT_SIGNATURE};
+use super::blobs::{
+    self, CodeDirectory, SLOT_CODE_DIRECTORY, SLOT_REP_SPECIFIC, SLOT_REQUIREMENTS, SLOT_SIGNATURE, SLOT_TICKET,
+};
 use super::{AppleSignError, AppleSignOptions, check_options, cms};
 use crate::authenticode::CodeSigner;
 
@@ -114,6 +117,69 @@ pub fn sign_dmg(
 /// the same fields as a Mach-O file's, plus whether the code hash and the
 /// trailer hash match the image.
 pub fn dmg_signature(dmg: &[u8]) -> Result<Option<(super::EmbeddedSignature, bool)>, AppleSignError> {
+    let Some((offset, signature)) = signature_of(dmg)? else {
+        return Ok(None);
+    };
+    let bad = || AppleSignError::NotDmg {
+        reason: "its code signature is not a well-formed embedded signature".into(),
+    };
+    let koly = &dmg[dmg.len() - KOLY_LEN..];
+    let info = super::read_super_blob(signature)?;
+    let cd = blobs::parse_super_blob(signature)
+        .and_then(|b| b.into_iter().find(|(slot, _)| *slot == SLOT_CODE_DIRECTORY))
+        .map(|(_, cd)| cd)
+        .ok_or_else(bad)?;
+    let hash_offset = blobs::be32(cd, 16).ok_or_else(bad)? as usize;
+    let code_hash = cd.get(hash_offset..hash_offset + 32).ok_or_else(bad)?;
+    let mut hashed_koly: [u8; KOLY_LEN] = koly.try_into().expect("512 bytes");
+    hashed_koly[SIGNATURE_LENGTH..SIGNATURE_LENGTH + 8].copy_from_slice(&0u64.to_be_bytes());
+    let koly_hash: [u8; 32] = Sha256::digest(hashed_koly).into();
+    let matches = code_hash == Sha256::digest(&dmg[..offset]).as_slice()
+        && info.special_slots.get(&SLOT_REP_SPECIFIC) == Some(&koly_hash);
+    Ok(Some((info, matches)))
+}
+
+/// Staples a notarization `ticket` to a signed DMG, as `xcrun stapler
+/// staple` does: the ticket, wrapped in a blob, joins the signature in slot
+/// `0x10002` (replacing an earlier one) and the trailer's signature length
+/// grows. Neither hash the signature holds changes: the code hash covers
+/// the image before the signature, and the trailer is hashed with a zero
+/// signature length.
+pub fn staple_dmg(dmg: &[u8], ticket: &[u8]) -> Result<Vec<u8>, AppleSignError> {
+    let (offset, signature) = signature_of(dmg)?.ok_or_else(|| AppleSignError::NotDmg {
+        reason: "it is not signed; sign it with a Developer ID certificate, notarize it, then staple".into(),
+    })?;
+    let mut blobs: Vec<(u32, Vec<u8>)> = blobs::parse_super_blob(signature)
+        .expect("checked by signature_of")
+        .into_iter()
+        .filter(|(slot, _)| *slot != SLOT_TICKET)
+        .map(|(slot, blob)| (slot, blob.to_vec()))
+        .collect();
+    blobs.push((SLOT_TICKET, blobs::signature_wrapper(ticket)));
+    let signature = blobs::super_blob(blobs);
+    let mut koly: [u8; KOLY_LEN] = dmg[dmg.len() - KOLY_LEN..].try_into().expect("512 bytes");
+    koly[SIGNATURE_LENGTH..SIGNATURE_LENGTH + 8].copy_from_slice(&(signature.len() as u64).to_be_bytes());
+    let mut out = Vec::with_capacity(offset + signature.len() + KOLY_LEN);
+    out.extend_from_slice(&dmg[..offset]);
+    out.extend(signature);
+    out.extend(koly);
+    Ok(out)
+}
+
+/// The notarization ticket stapled to a DMG, if any.
+pub fn dmg_ticket(dmg: &[u8]) -> Result<Option<Vec<u8>>, AppleSignError> {
+    let Some((_, signature)) = signature_of(dmg)? else {
+        return Ok(None);
+    };
+    Ok(blobs::parse_super_blob(signature)
+        .expect("checked by signature_of")
+        .into_iter()
+        .find(|(slot, blob)| *slot == SLOT_TICKET && blob.len() >= 8)
+        .map(|(_, blob)| blob[8..].to_vec()))
+}
+
+/// Where the signature starts and its bytes (`None` when unsigned).
+fn signature_of(dmg: &[u8]) -> Result<Option<(usize, &[u8])>, AppleSignError> {
     if dmg.len() < KOLY_LEN || &dmg[dmg.len() - KOLY_LEN..dmg.len() - KOLY_LEN + 4] != b"koly" {
         return Err(AppleSignError::NotDmg {
             reason: "it does not end with a UDIF \"koly\" trailer".into(),
@@ -130,18 +196,7 @@ pub fn dmg_signature(dmg: &[u8]) -> Result<Option<(super::EmbeddedSignature, boo
     };
     let signature = dmg
         .get(offset..offset.checked_add(length).ok_or_else(bad)?)
+        .filter(|s| blobs::parse_super_blob(s).is_some())
         .ok_or_else(bad)?;
-    let info = super::read_super_blob(signature)?;
-    let cd = blobs::parse_super_blob(signature)
-        .and_then(|b| b.into_iter().find(|(slot, _)| *slot == SLOT_CODE_DIRECTORY))
-        .map(|(_, cd)| cd)
-        .ok_or_else(bad)?;
-    let hash_offset = blobs::be32(cd, 16).ok_or_else(bad)? as usize;
-    let code_hash = cd.get(hash_offset..hash_offset + 32).ok_or_else(bad)?;
-    let mut hashed_koly: [u8; KOLY_LEN] = koly.try_into().expect("512 bytes");
-    hashed_koly[SIGNATURE_LENGTH..SIGNATURE_LENGTH + 8].copy_from_slice(&0u64.to_be_bytes());
-    let koly_hash: [u8; 32] = Sha256::digest(hashed_koly).into();
-    let matches = code_hash == Sha256::digest(&dmg[..offset]).as_slice()
-        && info.special_slots.get(&SLOT_REP_SPECIFIC) == Some(&koly_hash);
-    Ok(Some((info, matches)))
+    Ok(Some((offset, signature)))
 }

@@ -26,6 +26,8 @@
 //!   timestamp is asked for; the signature is sized exactly (everything but
 //!   a timestamp token has a length known in advance), so the same input,
 //!   key and options give the same bytes.
+//! - **Notarization** ([`notary`]): Apple's notary service client, and
+//!   stapling its tickets ([`staple_dmg`], [`BUNDLE_TICKET_PATH`]).
 //! - **Not written**: a designated requirement (the requirement set is
 //!   empty: macOS derives the implicit one from the certificate), DER
 //!   entitlements (macOS reads the XML; iOS 15 wants DER), SHA-1 code
@@ -35,6 +37,7 @@ mod blobs;
 mod cms;
 mod dmg;
 mod macho;
+pub mod notary;
 mod resources;
 
 use std::collections::BTreeMap;
@@ -47,7 +50,7 @@ use blobs::{
     CS_ADHOC, CS_EXECSEG_MAIN_BINARY, CS_RUNTIME, CSMAGIC_BLOBWRAPPER, CSMAGIC_CODEDIRECTORY, CodeDirectory,
     SLOT_CODE_DIRECTORY, SLOT_ENTITLEMENTS, SLOT_INFO_PLIST, SLOT_REQUIREMENTS, SLOT_RESOURCES, SLOT_SIGNATURE,
 };
-pub use dmg::{dmg_signature, sign_dmg};
+pub use dmg::{dmg_signature, dmg_ticket, sign_dmg, staple_dmg};
 use macho::{MH_EXECUTE, MachO};
 pub use resources::{SealedFile, cdhash_requirement, code_resources};
 
@@ -326,6 +329,19 @@ fn read_super_blob(signature: &[u8]) -> Result<EmbeddedSignature, AppleSignError
 pub fn cdhash_hex(cdhash: &[u8; 32]) -> String {
     cdhash[..20].iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The name under which Apple's ticket service keeps the notarization
+/// ticket of code whose code directory hashes to `cdhash`: `2/2/` (record
+/// format 2, digest type 2 = SHA-256) and the first 20 bytes in hex. For
+/// a bundle it is the main executable's (the first slice's when it is
+/// universal); for a DMG, the image's own signature's.
+pub fn ticket_record_name(cdhash: &[u8; 32]) -> String {
+    format!("2/2/{}", cdhash_hex(cdhash))
+}
+
+/// Where a bundle keeps its stapled ticket, relative to the `.app`
+/// directory (beside `_CodeSignature/`, not sealed by it).
+pub const BUNDLE_TICKET_PATH: &str = "Contents/CodeResources";
 
 #[cfg(test)]
 mod tests;

@@ -118,10 +118,6 @@ pub enum AuthenticodeError {
     WrongPassword,
     #[error("invalid signing option: {reason}")]
     Option { reason: String },
-    #[error(
-        "only http:// timestamp URLs are supported, not {url}; timestamp authorities serve RFC 3161 over plain http (the token is signed), e.g. http://timestamp.digicert.com"
-    )]
-    TimestampUrl { url: String },
     #[error("cannot get a timestamp from {url}: {reason}")]
     TimestampHttp { url: String, reason: String },
     #[error("the timestamp authority {url} refused the request with status {status}{details}")]

@@ -8,10 +8,10 @@
 //! - **Transport:** one HTTP/1.1 `POST` with
 //!   `Content-Type: application/timestamp-query` to the TSA URL, a 30 s
 //!   limit for the whole exchange, no redirects, a proxy from the
-//!   environment as ureq reads it (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`,
-//!   either case, minus `NO_PROXY`). Only `http://` URLs: the token is signed by the TSA, so
-//!   TLS adds nothing the verifier relies on, and every public Authenticode
-//!   TSA (DigiCert, Sectigo, GlobalSign, …) serves plain http.
+//!   environment (see `crate::http`). `http://` or `https://`: the token is
+//!   signed by the TSA, so TLS adds nothing the verifier relies on, and
+//!   every public Authenticode TSA (DigiCert, Sectigo, GlobalSign, …)
+//!   serves plain http.
 //! - **Checks:** the `PKIStatus` must be granted (or granted with
 //!   modifications); the token must be a `SignedData` over a `TSTInfo` whose
 //!   message imprint is our SHA-256 and whose nonce is ours, and it must
@@ -144,11 +144,12 @@ pub(crate) fn token(url: &str, signature: &[u8]) -> Result<Vec<u8>, Authenticode
     let shown = redacted(url);
     let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
     match scheme.as_deref() {
-        Some("http") => {}
-        Some("https") => return Err(AuthenticodeError::TimestampUrl { url: shown }),
+        Some("http" | "https") => {}
         _ => {
             return Err(AuthenticodeError::Option {
-                reason: format!("the timestamp URL {shown:?} is not an http:// URL"),
+                reason: format!(
+                    "the timestamp URL {shown:?} is not an http:// or https:// URL (e.g. http://timestamp.digicert.com)"
+                ),
             });
         }
     }
@@ -196,13 +197,7 @@ fn post(url: &str, shown: &str, request: &[u8]) -> Result<Vec<u8>, AuthenticodeE
         url: shown.to_string(),
         reason,
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("oxdist-signing/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = crate::http::agent(TIMEOUT).map_err(http_err)?;
     let mut response = agent
         .post(url)
         .header("Content-Type", "application/timestamp-query")
@@ -221,9 +216,7 @@ fn post(url: &str, shown: &str, request: &[u8]) -> Result<Vec<u8>, AuthenticodeE
         if let Some(location) = response.headers().get("location").and_then(|l| l.to_str().ok()) {
             reason.push_str(&format!(", a redirect to {} (not followed)", redacted(location)));
         }
-        let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
-        let text = text.trim();
-        if !text.is_empty() && text.chars().all(|c| !c.is_control() || c.is_whitespace()) {
+        if let Some(text) = crate::http::body_excerpt(&body) {
             reason.push_str(&format!(": {text}"));
         }
         return Err(http_err(reason));
@@ -232,13 +225,7 @@ fn post(url: &str, shown: &str, request: &[u8]) -> Result<Vec<u8>, AuthenticodeE
 }
 
 fn describe(error: ureq::Error) -> String {
-    match error {
-        ureq::Error::Timeout(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
-        ureq::Error::HostNotFound => "the host name does not resolve".into(),
-        ureq::Error::Io(e) => e.to_string(),
-        ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
-        other => other.to_string(),
-    }
+    crate::http::describe(error, TIMEOUT)
 }
 
 /// Decodes the `TimeStampResp`, checks it and returns the token's DER.
