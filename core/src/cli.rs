@@ -26,6 +26,7 @@ Exit codes:
   2  usage error (bad option, unknown format, bad SOURCE_DATE_EPOCH)
   3  configuration error (not found, syntax or evaluation error, unknown target, invalid metadata or paths)
   4  unusable input named on the command line (interpreter, distribution archive, wheel, directory, key)
+  5  the license policy is violated (licenses --check, package)
   6  Apple's notary service did not accept the submission or could not be reached (notarize)";
 
 const NOTARIZE_HELP: &str = "\
@@ -78,8 +79,9 @@ pub enum Command {
     },
     /// Package a target into distributable artifacts (archives, deb, rpm, msi)
     Package {
-        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi
-        #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
+        /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi, app, dmg
+        /// [default, zero-config: pyproject.toml's [tool.oxdist] formats]
+        #[arg(long, value_delimiter = ',', value_name = "LIST")]
         format: Vec<String>,
         /// Target to package [default: the configuration's default target]
         #[arg(long)]

@@ -19,6 +19,9 @@
 //! | `no-index` | true: install from `find-links` only |
 //! | `extension-module-filter` | the packaging policy's filter (`all`, `minimal`, `no-copyleft`, …; default `no-copyleft`) |
 //! | `freeze-stdlib` | `PythonExecutable.freeze_stdlib` |
+//! | `formats` | `oxdist package`'s formats when `--format` is not given |
+//! | `[tool.oxdist.linux]` | `LinuxPackageBuilder` attributes ([`LINUX_KEYS`]) |
+//! | `[tool.oxdist.license-policy]` | `set_license_policy` arguments ([`POLICY_KEYS`]) |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,13 +35,48 @@ pub const DEFAULT_FILTER: &str = "no-copyleft";
 pub const PYPROJECT: &str = "pyproject.toml";
 
 /// The `[tool.oxdist]` keys, in the order the docs list them.
-pub const TOOL_KEYS: [&str; 6] = [
+pub const TOOL_KEYS: [&str; 9] = [
     "entry-point",
     "executable",
     "find-links",
     "no-index",
     "extension-module-filter",
     "freeze-stdlib",
+    "formats",
+    "linux",
+    "license-policy",
+];
+
+/// What a `[tool.oxdist.*]` value must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Strings,
+    /// A table of strings (names to reasons).
+    StringTable,
+}
+
+/// `[tool.oxdist.linux]` keys and the `LinuxPackageBuilder` attributes they set.
+pub const LINUX_KEYS: [(&str, &str, Kind); 9] = [
+    ("prefix", "prefix", Kind::String),
+    ("section", "section", Kind::String),
+    ("long-description", "long_description", Kind::String),
+    ("deb-depends", "deb_depends", Kind::Strings),
+    ("deb-recommends", "deb_recommends", Kind::Strings),
+    ("rpm-requires", "rpm_requires", Kind::Strings),
+    ("rpm-recommends", "rpm_recommends", Kind::Strings),
+    ("deb-compression", "deb_compression", Kind::String),
+    ("rpm-compression", "rpm_compression", Kind::String),
+];
+
+/// `[tool.oxdist.license-policy]` keys and the `set_license_policy` arguments they set.
+pub const POLICY_KEYS: [(&str, &str, Kind); 6] = [
+    ("allow", "allow", Kind::Strings),
+    ("deny", "deny", Kind::Strings),
+    ("copyleft", "copyleft", Kind::String),
+    ("weak-copyleft", "weak_copyleft", Kind::String),
+    ("unknown", "unknown", Kind::String),
+    ("exceptions", "exceptions", Kind::StringTable),
 ];
 
 /// Why `pyproject.toml` cannot be turned into a configuration.
@@ -60,15 +98,16 @@ pub enum PyprojectError {
         message: String,
     },
     #[error(
-        "{}: [tool.oxdist] has no setting `{key}`{}; the settings are: {}",
+        "{}: {table} has no setting `{key}`{}; the settings are: {known}",
         path.display(),
-        suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)")),
-        TOOL_KEYS.join(", ")
+        suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
     )]
     UnknownSetting {
         path: PathBuf,
+        table: String,
         key: String,
         suggestion: Option<String>,
+        known: String,
     },
     #[error(
         "{}: the project has several console scripts ({}) and none is chosen; set [tool.oxdist] entry-point = \"NAME\" to one of them",
@@ -111,6 +150,12 @@ pub struct Project {
     pub no_index: bool,
     pub extension_module_filter: Option<String>,
     pub freeze_stdlib: bool,
+    /// `oxdist package`'s formats without `--format` (checked names).
+    pub formats: Vec<String>,
+    /// `LinuxPackageBuilder` attribute assignments: (attribute, Starlark value).
+    pub linux: Vec<(String, String)>,
+    /// `set_license_policy` arguments: (argument, Starlark value).
+    pub license_policy: Vec<(String, String)>,
 }
 
 impl Project {
@@ -253,21 +298,7 @@ impl Project {
             Some(Value::Table(t)) => t,
             Some(_) => return Err(field("[tool.oxdist]", "must be a table")),
         };
-        for key in tool.keys() {
-            if !TOOL_KEYS.contains(&key.as_str()) {
-                let suggestion = TOOL_KEYS
-                    .iter()
-                    .map(|k| (strsim::jaro_winkler(k, key), *k))
-                    .filter(|(score, _)| *score > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, k)| k.to_string());
-                return Err(PyprojectError::UnknownSetting {
-                    path: path.to_path_buf(),
-                    key: key.clone(),
-                    suggestion,
-                });
-            }
-        }
+        check_keys(path, "[tool.oxdist]", tool, &TOOL_KEYS)?;
         let tool_string = |key: &str| -> Result<Option<String>, PyprojectError> {
             match tool.get(key) {
                 None => Ok(None),
@@ -364,6 +395,22 @@ impl Project {
                 None => None,
             },
             freeze_stdlib: tool_bool("freeze-stdlib")?,
+            formats: match tool.get("formats") {
+                None => Vec::new(),
+                Some(value) => {
+                    let formats = strings(value).ok_or_else(|| {
+                        field(
+                            "[tool.oxdist] formats",
+                            "must be a list of format names (e.g. [\"tar.zst\", \"deb\"])",
+                        )
+                    })?;
+                    crate::commands::package::parse_formats(&formats)
+                        .map_err(|e| field("[tool.oxdist] formats", &e.to_string()))?;
+                    formats
+                }
+            },
+            linux: subtable(path, tool, "linux", &LINUX_KEYS)?,
+            license_policy: subtable(path, tool, "license-policy", &POLICY_KEYS)?,
         })
     }
 
@@ -416,6 +463,13 @@ impl Project {
             "run_command": run_command,
             "exe": q(exe),
             "freeze_stdlib": self.freeze_stdlib,
+            "formats": self.formats.join(","),
+            "linux": self.linux.iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect::<Vec<_>>(),
+            "license_policy": self
+                .license_policy
+                .iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect::<Vec<_>>(),
             "pip_args": pip.join(", "),
         });
         oxdist_templates::render(oxdist_templates::Template::PyprojectConfig, &data)
@@ -438,6 +492,88 @@ impl Project {
         }
         args
     }
+}
+
+/// Refuses keys of `table` that are not `known`, suggesting the nearest.
+fn check_keys(path: &Path, name: &str, table: &Table, known: &[&str]) -> Result<(), PyprojectError> {
+    for key in table.keys() {
+        if !known.contains(&key.as_str()) {
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(k, key), *k))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, k)| k.to_string());
+            return Err(PyprojectError::UnknownSetting {
+                path: path.to_path_buf(),
+                table: name.to_string(),
+                key: key.clone(),
+                suggestion,
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A string or a list of strings, as a list.
+fn strings(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(items) => items.iter().map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => None,
+    }
+}
+
+/// `[tool.oxdist.NAME]`, checked against `keys`, as (Starlark name,
+/// Starlark value) pairs in `keys`' order.
+fn subtable(
+    path: &Path,
+    tool: &Table,
+    name: &str,
+    keys: &[(&str, &str, Kind)],
+) -> Result<Vec<(String, String)>, PyprojectError> {
+    let table_name = format!("[tool.oxdist.{name}]");
+    let Some(value) = tool.get(name) else {
+        return Ok(Vec::new());
+    };
+    let table = value.as_table().ok_or_else(|| PyprojectError::Field {
+        path: path.to_path_buf(),
+        field: table_name.clone(),
+        message: "must be a table".into(),
+    })?;
+    let known: Vec<&str> = keys.iter().map(|(key, _, _)| *key).collect();
+    check_keys(path, &table_name, table, &known)?;
+    let mut out = Vec::new();
+    for (key, starlark, kind) in keys {
+        let Some(value) = table.get(*key) else { continue };
+        let bad = |what: &str| PyprojectError::Field {
+            path: path.to_path_buf(),
+            field: format!("{table_name} {key}"),
+            message: format!("must be {what}"),
+        };
+        let list = |items: &[String]| format!("[{}]", items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", "));
+        let rendered = match kind {
+            Kind::String => quote(value.as_str().ok_or_else(|| bad("a string"))?),
+            Kind::Strings => list(&strings(value).ok_or_else(|| bad("a list of strings"))?),
+            Kind::StringTable => {
+                let entries = value
+                    .as_table()
+                    .ok_or_else(|| bad("a table of strings (NAME = \"reason\")"))?;
+                let pairs = entries
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|v| format!("{}: {}", quote(k), quote(v)))
+                            .ok_or_else(|| bad("a table of strings (NAME = \"reason\")"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                format!("{{{}}}", pairs.join(", "))
+            }
+        };
+        out.push((starlark.to_string(), rendered));
+    }
+    Ok(out)
 }
 
 /// `module:function` (function may be dotted) or a bare `module`; extras
@@ -600,6 +736,44 @@ no-index = true
         assert!(error(&PLAIN.replace("no-index = true", "no-index = \"yes\"")).contains("must be true or false"));
         let message = error(&PLAIN.replace("no-index = true", "extension-module-filter = \"none\""));
         assert!(message.contains("[tool.oxdist] extension-module-filter"), "{message}");
+    }
+
+    #[test]
+    fn formats_linux_and_license_policy_settings() {
+        let text = PLAIN.replace(
+            "no-index = true",
+            r#"no-index = true
+formats = ["tar.zst", "deb", "rpm"]
+
+[tool.oxdist.linux]
+deb-depends = "libc6 (>= 2.31)"
+rpm-requires = ["glibc >= 2.28", "zlib"]
+prefix = "/usr/lib/hello"
+
+[tool.oxdist.license-policy]
+allow = ["MIT"]
+copyleft = "warn"
+exceptions = { six = "reviewed \"by legal\"" }
+"#,
+        );
+        let project = parse(&text).unwrap();
+        assert_eq!(project.formats, ["tar.zst", "deb", "rpm"]);
+        insta::assert_snapshot!(project.starlark("1.2.0").unwrap());
+
+        let with = |extra: &str| PLAIN.replace("no-index = true", &format!("no-index = true\n{extra}"));
+        let err = error(&with("formats = [\"deb\", \"rar\"]"));
+        assert!(err.contains("[tool.oxdist] formats") && err.contains("rar"), "{err}");
+        let err = error(&with("\n[tool.oxdist.linux]\ndeb-depend = [\"x\"]"));
+        assert!(
+            err.contains("[tool.oxdist.linux] has no setting `deb-depend` (did you mean `deb-depends`?)"),
+            "{err}"
+        );
+        let err = error(&with("\n[tool.oxdist.linux]\nprefix = 1"));
+        assert!(err.contains("[tool.oxdist.linux] prefix must be a string"), "{err}");
+        let err = error(&with("\n[tool.oxdist.license-policy]\nexceptions = [\"six\"]"));
+        assert!(err.contains("exceptions must be a table of strings"), "{err}");
+        let err = error(&with("linux = true"));
+        assert!(err.contains("[tool.oxdist.linux] must be a table"), "{err}");
     }
 
     #[test]

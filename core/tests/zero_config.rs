@@ -38,6 +38,73 @@ fn a_plain_pyproject_builds_and_runs_without_a_config() {
     // what docs/tutorial.md shows, run by tests/tutorial.rs.
 }
 
+/// `[tool.oxdist]` formats, `[tool.oxdist.linux]` and
+/// `[tool.oxdist.license-policy]`: `oxdist package` without `--format`
+/// builds the listed formats, the deb carries the settings (read back with
+/// dpkg-deb), and the policy gates the build.
+#[test]
+fn tool_oxdist_sets_formats_linux_package_and_license_policy() {
+    let p = common::hello_pyproject();
+    let pyproject = std::fs::read_to_string(p.path().join("pyproject.toml")).unwrap();
+    let settings = r#"
+[tool.oxdist.linux]
+prefix = "/opt/hello-cli"
+section = "utils"
+deb-depends = ["libc6 (>= 2.31)"]
+rpm-requires = ["glibc >= 2.28"]
+
+[tool.oxdist.license-policy]
+deny = ["MIT"]
+"#;
+    // formats goes into [tool.oxdist]; the sub-tables come last.
+    let with = |tables: &str| {
+        assert!(pyproject.contains("[tool.oxdist]\n"), "{pyproject}");
+        let formats = "[tool.oxdist]\nformats = [\"tar.gz\", \"deb\"]\n";
+        format!("{}{tables}", pyproject.replacen("[tool.oxdist]\n", formats, 1))
+    };
+    // six is MIT: the policy denies it before anything is packaged.
+    p.file("pyproject.toml", &with(settings));
+    p.run(&["package"]).fails_with(5, &["six 1.16.0", "MIT is denied"]);
+    let settings = settings.replace(
+        "deny = [\"MIT\"]",
+        "deny = [\"AGPL-3.0-only\"]\nexceptions = { six = \"vendored, reviewed\" }",
+    );
+    p.file("pyproject.toml", &with(&settings));
+    p.run(&["package"]).ok();
+    let dist = p.path().join("dist");
+    let mut names: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0] == "SHA256SUMS" && names[1].ends_with(".tar.gz") && names[2].ends_with(".deb"),
+        "{names:?}"
+    );
+    let deb = dist.join(&names[2]);
+    let fields = common::tool("dpkg-deb", &["-f", deb.to_str().unwrap(), "Depends", "Section"], "dpkg");
+    assert!(
+        fields.contains("Depends: libc6 (>= 2.31)") && fields.contains("Section: utils"),
+        "{fields}"
+    );
+    let listing = common::tool("dpkg-deb", &["-c", deb.to_str().unwrap()], "dpkg");
+    assert!(listing.contains("./opt/hello-cli/bin/hello"), "{listing}");
+    // The generated configuration says all of it in Starlark.
+    p.run(&["init", "--from-pyproject"]).ok();
+    let written = std::fs::read_to_string(p.path().join("oxdist.star")).unwrap();
+    for expected in [
+        "#   oxdist package --format tar.gz,deb",
+        "set_license_policy(\n    deny = [\"AGPL-3.0-only\"],\n    exceptions = {\"six\": \"vendored, reviewed\"},\n)",
+        "package.deb_depends = [\"libc6 (>= 2.31)\"]",
+        "package.prefix = \"/opt/hello-cli\"",
+    ] {
+        assert!(written.contains(expected), "{expected} in\n{written}");
+    }
+    // With an oxdist.star, --format is required again.
+    p.run(&["package"]).fails_with(2, &["--format LIST is required"]);
+}
+
 #[test]
 fn init_from_pyproject_writes_what_zero_config_runs() {
     let p = common::hello_pyproject();

@@ -83,6 +83,32 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
     Ok(formats)
 }
 
+/// The formats to build without `--format`: zero-config's `[tool.oxdist]
+/// formats` (read without evaluating anything, so keys are still checked
+/// before the build). A Starlark configuration has no default.
+fn default_formats(global: &GlobalArgs) -> Result<Vec<String>, Error> {
+    let missing = || Error::Usage(format!("--format LIST is required: {SUPPORTED}"));
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })?;
+    match crate::discover::find_config(global.config.as_deref(), &cwd) {
+        Ok(_) => Err(missing()),
+        Err(Error::ConfigNotFound(start)) => {
+            let pyproject = crate::pyproject::find(&cwd).ok_or(Error::ConfigNotFound(start))?;
+            let formats = crate::pyproject::Project::read(&pyproject)?.formats;
+            if formats.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--format LIST is required ({SUPPORTED}), or set [tool.oxdist] formats in {}",
+                    pyproject.display()
+                )));
+            }
+            Ok(formats)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// What `oxdist package` was asked to do.
 pub struct PackageArgs<'a> {
     pub formats: &'a [String],
@@ -96,7 +122,11 @@ pub struct PackageArgs<'a> {
 
 pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
     // Check everything the command line decides before evaluating anything.
-    let formats = parse_formats(args.formats)?;
+    let formats = if args.formats.is_empty() {
+        parse_formats(&default_formats(global)?)?
+    } else {
+        parse_formats(args.formats)?
+    };
     let mtime = Timestamp::from_env()?;
     let linux = formats
         .iter()

@@ -2,7 +2,8 @@
 //!
 //! An executable target runs directly. A FileManifest target is installed
 //! under the build path first and runs when it holds exactly one executable
-//! file (e.g. `bin/app`). The exit code is the program's.
+//! program (e.g. `bin/app`); shared libraries (extension modules in `lib/`
+//! are mode 0755 too) do not count. The exit code is the program's.
 
 use std::process::Command;
 
@@ -36,6 +37,7 @@ pub fn run(target: Option<&str>, args: &[String], global: &GlobalArgs, reporter:
         .entries()
         .filter(|(_, e)| matches!(e, ManifestEntry::File(f) if f.executable))
         .map(|(p, _)| p.to_string())
+        .filter(|p| !is_shared_library(p))
         .collect();
     let program = match executables.as_slice() {
         [one] => one.clone(),
@@ -67,6 +69,35 @@ pub fn run(target: Option<&str>, args: &[String], global: &GlobalArgs, reporter:
             }
             #[cfg(not(unix))]
             std::process::exit(1)
+        }
+    }
+}
+
+/// `x.so`, `x.so.1.2`, `x.dylib`, `x.pyd`, `x.dll`: loaded, not run.
+fn is_shared_library(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    [".dylib", ".pyd", ".dll"].iter().any(|ext| name.ends_with(ext))
+        || name.ends_with(".so")
+        || name
+            .split(".so.")
+            .nth(1)
+            .is_some_and(|v| !v.is_empty() && v.split('.').all(|n| n.chars().all(|c| c.is_ascii_digit())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shared_libraries_are_not_programs() {
+        for library in [
+            "lib/_ssl.cpython-311-x86_64-linux-gnu.so",
+            "lib/libffi.so.8",
+            "a/B.PYD",
+            "x.dylib",
+        ] {
+            assert!(super::is_shared_library(library), "{library}");
+        }
+        for program in ["bin/app", "app.sh", "bin/so.run", "bin/tool.so.backup"] {
+            assert!(!super::is_shared_library(program), "{program}");
         }
     }
 }
