@@ -516,6 +516,18 @@ fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A child another test thread forked while the file was open for
+    // writing holds that descriptor until it execs, and exec of the script
+    // fails with ETXTBSY meanwhile: wait until it can be executed (once
+    // one exec works, no such descriptor is left).
+    for _ in 0..100 {
+        match std::process::Command::new(&path).arg("-c").arg("pass").output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => break,
+        }
+    }
     path
 }
 
@@ -656,6 +668,8 @@ fn dropping_the_compiler_ends_its_workers() {
         "python-recording",
         &format!("#!/bin/sh\necho $$ >> '{}'\nexec python3 \"$@\"\n", pids.display()),
     );
+    // `script` ran it once to check it executes: not a worker.
+    let _ = std::fs::remove_file(&pids);
     let mut c = BytecodeCompiler::new(&recording, 3).unwrap();
     assert!(c.compile(b"x = 1\n", "x.py", 0).is_ok());
     let recorded: Vec<String> = std::fs::read_to_string(&pids)

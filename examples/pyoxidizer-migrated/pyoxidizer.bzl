@@ -9,9 +9,8 @@
 #   oxdist package --format tar.gz       # new: a release archive (needs the metadata below)
 #   oxdist licenses                      # new: what the executable ships, and under which licenses
 #
-# The migration changed two things, both marked "oxdist:": the added
-# set_package_metadata() (PyOxidizer does not know it) and the positional
-# executable name.
+# The migration changed one thing, marked "oxdist:": the added
+# set_package_metadata() (PyOxidizer does not know it).
 
 # oxdist: the facts every package format shares. PyOxidizer has no such
 # function; `oxdist build` does not need it, `oxdist package` does.
@@ -38,9 +37,8 @@ def make_exe():
     # Like `python -m pyapp`: runs pyapp/__main__.py.
     python_config.run_module = "pyapp"
 
-    # oxdist: the name is positional (PyOxidizer's template writes `name = "pyapp"`).
     exe = dist.to_python_executable(
-        "pyapp",
+        name = "pyapp",
         packaging_policy = policy,
         config = python_config,
     )
@@ -62,7 +60,7 @@ def make_install(exe):
 
     return files
 
-register_target("exe", make_exe)
+register_target(name = "exe", fn = make_exe)
 register_target("resources", make_embedded_resources, depends = ["exe"], default_build_script = True)
 register_target("install", make_install, depends = ["exe"], default = True)
 

@@ -116,10 +116,7 @@ fn code_signer_methods(builder: &mut MethodsBuilder) {
     /// Timestamps signatures at this RFC 3161 authority (an `http://` URL),
     /// so they stay valid after the certificate expires. Signatures with a
     /// timestamp differ from build to build.
-    fn set_time_stamp_server<'v>(
-        this: &CodeSignerValue,
-        #[starlark(require = pos)] url: &str,
-    ) -> anyhow::Result<NoneType> {
+    fn set_time_stamp_server<'v>(this: &CodeSignerValue, url: &str) -> anyhow::Result<NoneType> {
         let url = url.trim();
         // Timestamp authorities serve RFC 3161 over plain http: the token is
         // signed, so TLS adds nothing, and the client stays free of a TLS stack.
@@ -140,7 +137,7 @@ pub(crate) fn code_signing_globals(builder: &mut starlark::environment::GlobalsB
     /// `OXDIST_AUTHENTICODE_PASSWORD` (or a prompt): a configuration file is
     /// a poor place for a secret.
     fn code_signer_from_pfx_file<'v>(
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         #[starlark(default = NoneOr::None)] password: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<CodeSignerValue> {
@@ -160,8 +157,8 @@ pub(crate) fn code_signing_globals(builder: &mut starlark::environment::GlobalsB
     /// file with the certificate chain (the signer's own certificate first
     /// or anywhere), both relative to the configuration.
     fn code_signer_from_pem_files<'v>(
-        #[starlark(require = pos)] cert_path: &str,
-        #[starlark(require = pos)] key_path: &str,
+        cert_path: &str,
+        key_path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<CodeSignerValue> {
         if cert_path.trim().is_empty() || key_path.trim().is_empty() {

@@ -241,10 +241,7 @@ impl<'v> StarlarkValue<'v> for ExecutableValue {
 #[starlark_module]
 fn executable_methods(builder: &mut MethodsBuilder) {
     /// Adds one resource, placed by its `add_*` attributes.
-    fn add_python_resource<'v>(
-        this: &ExecutableValue,
-        #[starlark(require = pos)] resource: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
+    fn add_python_resource<'v>(this: &ExecutableValue, resource: Value<'v>) -> anyhow::Result<NoneType> {
         this.add(resource)?;
         Ok(NoneType)
     }
@@ -252,7 +249,7 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// Adds every resource of a list.
     fn add_python_resources<'v>(
         this: &ExecutableValue,
-        #[starlark(require = pos)] resources: UnpackListOrTuple<Value<'v>>,
+        resources: UnpackListOrTuple<Value<'v>>,
     ) -> anyhow::Result<NoneType> {
         for resource in resources.items {
             this.add(resource)?;
@@ -264,7 +261,7 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// (placed by the executable's packaging policy) for `add_python_resources`.
     fn pip_install<'v>(
         this: &ExecutableValue,
-        #[starlark(require = pos)] args: UnpackListOrTuple<String>,
+        args: UnpackListOrTuple<String>,
         #[starlark(default = UnpackDictEntries::default())] extra_envs: UnpackDictEntries<String, String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
@@ -275,8 +272,8 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// The resources of `packages` under the directory `path`.
     fn read_package_root<'v>(
         this: &ExecutableValue,
-        #[starlark(require = pos)] path: &str,
-        #[starlark(require = pos)] packages: UnpackListOrTuple<String>,
+        path: &str,
+        packages: UnpackListOrTuple<String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
         let resources = package_root_resources(eval, &this.dist, path, &packages.items)?;
@@ -286,7 +283,7 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// The resources of a virtualenv's site-packages.
     fn read_virtualenv<'v>(
         this: &ExecutableValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
         let resources = virtualenv_resources(eval, &this.dist, path)?;
@@ -298,10 +295,10 @@ fn executable_methods(builder: &mut MethodsBuilder) {
     /// `WiXMSIBuilder(...)` plus `add_program_files_manifest`.
     fn to_wix_msi_builder<'v>(
         this: Value<'v>,
-        #[starlark(require = pos)] id_prefix: &str,
-        #[starlark(require = pos)] product_name: &str,
-        #[starlark(require = pos)] product_version: &str,
-        #[starlark(require = pos)] product_manufacturer: &str,
+        id_prefix: &str,
+        product_name: &str,
+        product_version: &str,
+        product_manufacturer: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<super::msi::MsiValue> {
         super::msi::builder_for_executable(

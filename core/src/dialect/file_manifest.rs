@@ -264,7 +264,7 @@ pub(crate) fn file_manifest_globals(builder: &mut starlark::environment::Globals
 
     /// Files matching `include` patterns (minus `exclude`), as a FileManifest.
     fn glob<'v>(
-        #[starlark(require = pos)] include: UnpackListOrTuple<String>,
+        include: UnpackListOrTuple<String>,
         #[starlark(default = NoneOr::None)] exclude: NoneOr<UnpackListOrTuple<String>>,
         #[starlark(default = NoneOr::None)] strip_prefix: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
@@ -280,8 +280,8 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// Adds the file (or symbolic link) at `path`, installed at `path` minus `strip_prefix`.
     fn add_path<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] path: &str,
-        #[starlark(require = pos)] strip_prefix: &str,
+        path: &str,
+        strip_prefix: &str,
         #[starlark(default = false)] force_read: bool,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
@@ -301,7 +301,7 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// Adds a FileContent at `path`, or `directory/filename`, or `filename`.
     fn add_file<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] content: &FileContentValue,
+        content: &FileContentValue,
         #[starlark(default = NoneOr::None)] path: NoneOr<&str>,
         #[starlark(default = NoneOr::None)] directory: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
@@ -326,7 +326,7 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// Adds every entry of another manifest, optionally under `prefix`.
     fn add_manifest<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] manifest: &FileManifestValue,
+        manifest: &FileManifestValue,
         #[starlark(default = NoneOr::None)] prefix: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
         let prefix = prefix.into_option().map(ManifestPath::new).transpose()?;
@@ -354,7 +354,7 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// Writes the tree to `path` below the build path.
     fn install<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         #[starlark(default = true)] replace: bool,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
@@ -374,8 +374,8 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// it under `prefix`, or a Python resource as a file in standard layout.
     fn add_python_resource<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] prefix: &str,
-        #[starlark(require = pos)] value: Value<'v>,
+        prefix: &str,
+        value: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         add_python_value(this, prefix, value, eval)?;
@@ -385,8 +385,8 @@ fn file_manifest_methods(builder: &mut MethodsBuilder) {
     /// `add_python_resource` for each value of a list.
     fn add_python_resources<'v>(
         this: &FileManifestValue,
-        #[starlark(require = pos)] prefix: &str,
-        #[starlark(require = pos)] values: UnpackListOrTuple<Value<'v>>,
+        prefix: &str,
+        values: UnpackListOrTuple<Value<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         for value in values.items {

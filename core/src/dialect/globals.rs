@@ -25,8 +25,8 @@ use super::state::{ConfigState, Target};
 pub(crate) fn target_globals(builder: &mut GlobalsBuilder) {
     /// Registers a target: `fn` is called with the results of `depends`, in order.
     fn register_target<'v>(
-        #[starlark(require = pos)] name: &str,
-        #[starlark(require = pos)] r#fn: Value<'v>,
+        name: &str,
+        r#fn: Value<'v>,
         #[starlark(default = UnpackListOrTuple::default())] depends: UnpackListOrTuple<String>,
         #[starlark(default = false)] default: bool,
         #[starlark(default = false)] default_build_script: bool,
@@ -60,10 +60,7 @@ pub(crate) fn target_globals(builder: &mut GlobalsBuilder) {
     }
 
     /// Resolves a target (running it once) and returns its value.
-    fn resolve_target<'v>(
-        #[starlark(require = pos)] target: &str,
-        eval: &mut Evaluator<'v, '_, '_>,
-    ) -> starlark::Result<Value<'v>> {
+    fn resolve_target<'v>(target: &str, eval: &mut Evaluator<'v, '_, '_>) -> starlark::Result<Value<'v>> {
         let state = ConfigState::get(eval)?;
         state.resolve(target, eval)
     }
@@ -75,10 +72,7 @@ pub(crate) fn target_globals(builder: &mut GlobalsBuilder) {
     }
 
     /// Sets the directory for build outputs (default: `build` beside the config).
-    fn set_build_path<'v>(
-        #[starlark(require = pos)] path: &str,
-        eval: &mut Evaluator<'v, '_, '_>,
-    ) -> anyhow::Result<NoneType> {
+    fn set_build_path<'v>(path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<NoneType> {
         let state = ConfigState::get(eval)?;
         let mut settings = state.settings.borrow_mut();
         if settings.build_path_used {

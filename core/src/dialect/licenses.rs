@@ -70,8 +70,8 @@ pub(crate) fn license_globals(builder: &mut starlark::environment::GlobalsBuilde
     /// Overrides what the audit found for `component` (a name such as
     /// `libcrypt1`, `tqdm`, `readline`, or an id such as `library:libcrypt1`).
     fn clarify_license<'v>(
-        #[starlark(require = pos)] component: &str,
-        #[starlark(require = pos)] expression: &str,
+        component: &str,
+        expression: &str,
         #[starlark(require = named)] reason: &str,
         #[starlark(require = named, default = UnpackListOrTuple::default())] license_files: UnpackListOrTuple<String>,
         eval: &mut Evaluator<'v, '_, '_>,

@@ -349,8 +349,8 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// `pre_remove` or `post_remove`.
     fn set_script<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] kind: &str,
-        #[starlark(require = pos)] path: &str,
+        kind: &str,
+        path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         let attribute = format!("{kind}_script");
@@ -375,7 +375,7 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// Reads the full license text (Debian `copyright`, RPM `%license`).
     fn set_license<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         let text = text_of(read_config_file(eval, "license_file", path)?, "license_file", path)?;
@@ -387,10 +387,7 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
 
     /// Installs the files of `manifest` at absolute locations (paths relative
     /// to `/`, e.g. `etc/NAME/NAME.conf`).
-    fn add_system_files<'v>(
-        this: &LinuxPackageValue,
-        #[starlark(require = pos)] manifest: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
+    fn add_system_files<'v>(this: &LinuxPackageValue, manifest: Value<'v>) -> anyhow::Result<NoneType> {
         let manifest = manifest_of(manifest)
             .ok_or_else(|| anyhow::anyhow!("add_system_files takes a FileManifest, not {}", manifest.get_type()))?;
         this.inner().spec.root_files.add_manifest(&manifest, None)?;
@@ -400,7 +397,7 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// Overrides the mode and owner of an installed path (absolute).
     fn set_attributes<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         #[starlark(require = named, default = NoneOr::None)] mode: NoneOr<i32>,
         #[starlark(require = named, default = NoneOr::None)] user: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] group: NoneOr<&str>,
@@ -429,7 +426,7 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// (and restarted on upgrade) unless told otherwise.
     fn set_systemd_unit<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         #[starlark(require = named, default = NoneOr::None)] name: NoneOr<&str>,
         #[starlark(require = named, default = true)] enable: bool,
         #[starlark(require = named, default = true)] start: bool,
@@ -455,7 +452,7 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// optional square PNG icon; `exec` defaults to the first `/usr/bin` link.
     fn set_desktop_entry<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] name: &str,
+        name: &str,
         #[starlark(require = named, default = NoneOr::None)] exec: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] icon: NoneOr<&str>,
         #[starlark(require = named, default = NoneOr::None)] comment: NoneOr<&str>,
@@ -524,9 +521,9 @@ fn linux_package_methods(builder: &mut MethodsBuilder) {
     /// `YYYY-MM-DD`; `author` defaults to the package maintainer.
     fn add_changelog<'v>(
         this: &LinuxPackageValue,
-        #[starlark(require = pos)] version: &str,
-        #[starlark(require = pos)] date: &str,
-        #[starlark(require = pos)] changes: UnpackListOrTuple<String>,
+        version: &str,
+        date: &str,
+        changes: UnpackListOrTuple<String>,
         #[starlark(require = named, default = NoneOr::None)] author: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
         let timestamp =
@@ -596,7 +593,7 @@ fn parse_date(date: &str) -> Option<u64> {
 #[starlark_module]
 pub(crate) fn linux_package_globals(builder: &mut starlark::environment::GlobalsBuilder) {
     /// A deb/rpm packaging of `contents` (a FileManifest or a PythonExecutable).
-    fn LinuxPackageBuilder<'v>(#[starlark(require = pos)] contents: Value<'v>) -> anyhow::Result<LinuxPackageValue> {
+    fn LinuxPackageBuilder<'v>(contents: Value<'v>) -> anyhow::Result<LinuxPackageValue> {
         let executables = super::file_manifest::manifest_executables_of(contents)
             .or_else(|| executable::executable_of(contents).map(|spec| vec![spec]))
             .unwrap_or_default();

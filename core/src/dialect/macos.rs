@@ -159,11 +159,11 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     /// characters) and `CFBundleExecutable` (a file of `Contents/MacOS`).
     fn set_info_plist_required_keys<'v>(
         this: &AppBundleValue,
-        #[starlark(require = pos)] display_name: &str,
-        #[starlark(require = pos)] identifier: &str,
-        #[starlark(require = pos)] version: &str,
-        #[starlark(require = pos)] signature: &str,
-        #[starlark(require = pos)] executable: &str,
+        display_name: &str,
+        identifier: &str,
+        version: &str,
+        signature: &str,
+        executable: &str,
     ) -> anyhow::Result<NoneType> {
         let mut inner = this.inner();
         inner.display_name = Some(display_name.to_string());
@@ -175,11 +175,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     }
 
     /// Any other Info.plist key, with a string, integer or boolean value.
-    fn set_info_plist_key<'v>(
-        this: &AppBundleValue,
-        #[starlark(require = pos)] key: &str,
-        #[starlark(require = pos)] value: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
+    fn set_info_plist_key<'v>(this: &AppBundleValue, key: &str, value: Value<'v>) -> anyhow::Result<NoneType> {
         let value = if let Some(s) = value.unpack_str() {
             PlistValue::String(s.to_string())
         } else if let Some(b) = value.unpack_bool() {
@@ -200,10 +196,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     }
 
     /// Adds a FileManifest to `Contents/MacOS` (the executables).
-    fn add_macos_manifest<'v>(
-        this: &AppBundleValue,
-        #[starlark(require = pos)] manifest: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
+    fn add_macos_manifest<'v>(this: &AppBundleValue, manifest: Value<'v>) -> anyhow::Result<NoneType> {
         let files = manifest_argument("add_macos_manifest", manifest)?;
         let mut inner = this.inner();
         inner.macos.add_manifest(&files, None::<&ManifestPath>)?;
@@ -216,7 +209,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     /// Adds a FileContent to `Contents/MacOS`, at `path` (default: its file name).
     fn add_macos_file<'v>(
         this: &AppBundleValue,
-        #[starlark(require = pos)] content: &FileContentValue,
+        content: &FileContentValue,
         #[starlark(default = NoneOr::None)] path: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
         add_content(&mut this.inner().macos, &content.content(), path.into_option())?;
@@ -224,10 +217,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     }
 
     /// Adds a FileManifest to `Contents/Resources`.
-    fn add_resources_manifest<'v>(
-        this: &AppBundleValue,
-        #[starlark(require = pos)] manifest: Value<'v>,
-    ) -> anyhow::Result<NoneType> {
+    fn add_resources_manifest<'v>(this: &AppBundleValue, manifest: Value<'v>) -> anyhow::Result<NoneType> {
         let files = manifest_argument("add_resources_manifest", manifest)?;
         let mut inner = this.inner();
         inner.resources.add_manifest(&files, None::<&ManifestPath>)?;
@@ -240,7 +230,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     /// Adds a FileContent to `Contents/Resources`, at `path` (default: its file name).
     fn add_resources_file<'v>(
         this: &AppBundleValue,
-        #[starlark(require = pos)] content: &FileContentValue,
+        content: &FileContentValue,
         #[starlark(default = NoneOr::None)] path: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
         add_content(&mut this.inner().resources, &content.content(), path.into_option())?;
@@ -249,11 +239,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
 
     /// Adds a FileManifest below `Contents/PREFIX` (`Frameworks` for
     /// frameworks and dylibs, `SharedSupport`, …).
-    fn add_manifest<'v>(
-        this: &AppBundleValue,
-        #[starlark(require = pos)] manifest: Value<'v>,
-        #[starlark(require = pos)] prefix: &str,
-    ) -> anyhow::Result<NoneType> {
+    fn add_manifest<'v>(this: &AppBundleValue, manifest: Value<'v>, prefix: &str) -> anyhow::Result<NoneType> {
         let files = manifest_argument("add_manifest", manifest)?;
         let prefix = prefix.trim_matches('/');
         ManifestPath::new(prefix).map_err(|e| anyhow::anyhow!("add_manifest(prefix = {prefix:?}): {e}"))?;
@@ -279,11 +265,7 @@ fn app_bundle_methods(builder: &mut MethodsBuilder) {
     }
 
     /// The bundle's icon: an `.icns` file, relative to the configuration.
-    fn add_icon<'v>(
-        this: &AppBundleValue,
-        #[starlark(require = pos)] path: &str,
-        eval: &mut Evaluator<'v, '_, '_>,
-    ) -> anyhow::Result<NoneType> {
+    fn add_icon<'v>(this: &AppBundleValue, path: &str, eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<NoneType> {
         let path = config_relative(eval, path)?;
         if !path.is_file() {
             anyhow::bail!("add_icon: {} is not a file", path.display());
@@ -453,7 +435,7 @@ fn universal_binary_methods(builder: &mut MethodsBuilder) {
     /// Adds a thin (or fat) Mach-O file, relative to the configuration.
     fn add_path<'v>(
         this: &UniversalBinaryValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         let fs_path = config_relative(eval, path)?;
@@ -470,10 +452,7 @@ fn universal_binary_methods(builder: &mut MethodsBuilder) {
     }
 
     /// Adds a FileContent holding a Mach-O file.
-    fn add_file<'v>(
-        this: &UniversalBinaryValue,
-        #[starlark(require = pos)] content: &FileContentValue,
-    ) -> anyhow::Result<NoneType> {
+    fn add_file<'v>(this: &UniversalBinaryValue, content: &FileContentValue) -> anyhow::Result<NoneType> {
         let content = content.content().clone();
         this.inner().1.push(content);
         Ok(NoneType)
@@ -505,7 +484,7 @@ fn universal_binary_methods(builder: &mut MethodsBuilder) {
 #[starlark_module]
 pub(crate) fn macos_globals(builder: &mut starlark::environment::GlobalsBuilder) {
     /// A macOS application bundle, `BUNDLE_NAME.app`.
-    fn MacOsApplicationBundleBuilder(#[starlark(require = pos)] bundle_name: &str) -> anyhow::Result<AppBundleValue> {
+    fn MacOsApplicationBundleBuilder(bundle_name: &str) -> anyhow::Result<AppBundleValue> {
         let name = bundle_name.trim();
         if name.is_empty() || name.contains(['/', ':']) || name.ends_with(".app") {
             anyhow::bail!(
@@ -520,7 +499,7 @@ pub(crate) fn macos_globals(builder: &mut starlark::environment::GlobalsBuilder)
 
     /// A universal (fat) Mach-O binary named `filename`, merged from the
     /// thin files added to it.
-    fn AppleUniversalBinary(#[starlark(require = pos)] filename: &str) -> anyhow::Result<UniversalBinaryValue> {
+    fn AppleUniversalBinary(filename: &str) -> anyhow::Result<UniversalBinaryValue> {
         if filename.trim().is_empty() || filename.contains('/') {
             anyhow::bail!("AppleUniversalBinary({filename:?}): expected a file name");
         }

@@ -232,8 +232,8 @@ fn msi_methods(builder: &mut MethodsBuilder) {
     /// `name`. Checked against the contents when the MSI is written.
     fn add_shortcut<'v>(
         this: &MsiValue,
-        #[starlark(require = pos)] target: &str,
-        #[starlark(require = pos)] name: &str,
+        target: &str,
+        name: &str,
         #[starlark(require = named, default = false)] desktop: bool,
         #[starlark(require = named, default = NoneOr::None)] description: NoneOr<&str>,
     ) -> anyhow::Result<NoneType> {
@@ -275,10 +275,10 @@ pub(crate) fn msi_globals(builder: &mut starlark::environment::GlobalsBuilder) {
     /// An MSI of the files added with `add_program_files_manifest`.
     /// `id_prefix` is the stable id every GUID derives from: never change it.
     fn WiXMSIBuilder<'v>(
-        #[starlark(require = pos)] id_prefix: &str,
-        #[starlark(require = pos)] product_name: &str,
-        #[starlark(require = pos)] product_version: &str,
-        #[starlark(require = pos)] product_manufacturer: &str,
+        id_prefix: &str,
+        product_name: &str,
+        product_version: &str,
+        product_manufacturer: &str,
         #[starlark(require = named, default = NoneOr::None)] arch: NoneOr<&str>,
     ) -> anyhow::Result<MsiValue> {
         let arch = arch.into_option().map(str::to_string);

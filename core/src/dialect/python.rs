@@ -616,7 +616,7 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     /// returns the installed resources.
     fn pip_install<'v>(
         this: &DistributionValue,
-        #[starlark(require = pos)] args: UnpackListOrTuple<String>,
+        args: UnpackListOrTuple<String>,
         #[starlark(default = UnpackDictEntries::default())] extra_envs: UnpackDictEntries<String, String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
@@ -630,8 +630,8 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     /// The resources of `packages` found under the directory `path`.
     fn read_package_root<'v>(
         this: &DistributionValue,
-        #[starlark(require = pos)] path: &str,
-        #[starlark(require = pos)] packages: UnpackListOrTuple<String>,
+        path: &str,
+        packages: UnpackListOrTuple<String>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
         let resources = package_root_resources(eval, &this.0, path, &packages.items)?;
@@ -644,7 +644,7 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     /// The resources installed in a virtualenv's site-packages.
     fn read_virtualenv<'v>(
         this: &DistributionValue,
-        #[starlark(require = pos)] path: &str,
+        path: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Vec<Value<'v>>> {
         let resources = virtualenv_resources(eval, &this.0, path)?;
@@ -670,7 +670,7 @@ fn distribution_methods(builder: &mut MethodsBuilder) {
     /// (per `packaging_policy`) and the `config`uration.
     fn to_python_executable<'v>(
         this: &DistributionValue,
-        #[starlark(require = pos)] name: &str,
+        name: &str,
         #[starlark(default = NoneOr::None)] packaging_policy: NoneOr<&PolicyValue>,
         #[starlark(default = NoneOr::None)] config: NoneOr<&InterpreterConfigValue>,
         eval: &mut Evaluator<'v, '_, '_>,
