@@ -315,21 +315,8 @@ impl Project {
         };
         let find_links = match tool.get("find-links") {
             None => Vec::new(),
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| field("[tool.oxdist] find-links", "must list strings"))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(field(
-                    "[tool.oxdist] find-links",
-                    "must be a string or a list of strings",
-                ));
-            }
+            Some(value) => strings(value)
+                .ok_or_else(|| field("[tool.oxdist] find-links", "must be a string or a list of strings"))?,
         };
 
         let entry_point = match tool_string("entry-point")? {

@@ -21,21 +21,12 @@ use crate::report::Summary;
 
 /// Finds and evaluates the configuration, resolving `resolve`.
 pub(crate) fn evaluate(global: &GlobalArgs, resolve: Resolve) -> Result<Evaluation, Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Io {
-        path: ".".into(),
-        source,
-    })?;
-    let (config_path, source) = match find_config(global.config.as_deref(), &cwd) {
-        Ok(path) => (path, None),
-        // Zero-config: a plain pyproject.toml stands for the configuration.
-        Err(Error::ConfigNotFound(start)) => match crate::pyproject::find(&cwd) {
-            Some(pyproject) => {
-                let source = zero_config(&pyproject, global)?;
-                (pyproject, Some(source))
-            }
-            None => return Err(Error::ConfigNotFound(start)),
-        },
-        Err(e) => return Err(e),
+    let (config_path, source) = match locate_config(global)? {
+        Located::File(path) => (path, None),
+        Located::Pyproject(pyproject) => {
+            let source = zero_config(&pyproject, global)?;
+            (pyproject, Some(source))
+        }
     };
     let options = EvalOptions {
         config_path,
@@ -45,6 +36,29 @@ pub(crate) fn evaluate(global: &GlobalArgs, resolve: Resolve) -> Result<Evaluati
         source,
     };
     Ok(dialect::evaluate(&options)?)
+}
+
+/// Where the configuration is.
+pub(crate) enum Located {
+    /// `--config`, or an `oxdist.star`/`pyoxidizer.bzl` here or above.
+    File(std::path::PathBuf),
+    /// Zero-config: no such file, and this `pyproject.toml` stands for it.
+    Pyproject(std::path::PathBuf),
+}
+
+/// Finds the configuration from the current directory.
+pub(crate) fn locate_config(global: &GlobalArgs) -> Result<Located, Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })?;
+    match find_config(global.config.as_deref(), &cwd) {
+        Ok(path) => Ok(Located::File(path)),
+        Err(Error::ConfigNotFound(start)) => crate::pyproject::find(&cwd)
+            .map(Located::Pyproject)
+            .ok_or(Error::ConfigNotFound(start)),
+        Err(e) => Err(e),
+    }
 }
 
 /// The configuration `pyproject` implies ([`crate::pyproject`]); a dynamic

@@ -99,16 +99,17 @@ pub fn run(args: &NotarizeArgs<'_>, reporter: &Reporter) -> Result<(), Error> {
     };
     let client = NotaryClient::new(key, Endpoints::from_env()).map_err(NotarizeError::from)?;
     if !args.staple_only {
-        let upload = match &artifact {
-            Artifact::Dmg(bytes) | Artifact::AppZip { zip: bytes, .. } => bytes.clone(),
-            Artifact::AppDir => zip_bundle(path)?,
-        };
-        let upload_name = match artifact {
-            Artifact::AppDir => format!("{name}.zip"),
-            _ => name.clone(),
+        // A directory is zipped for the upload; files go as they are.
+        let zipped;
+        let (upload_name, upload): (String, &[u8]) = match &artifact {
+            Artifact::Dmg(bytes) | Artifact::AppZip { zip: bytes, .. } => (name.clone(), bytes),
+            Artifact::AppDir => {
+                zipped = zip_bundle(path)?;
+                (format!("{name}.zip"), &zipped)
+            }
         };
         let step = reporter.step(format!("uploading {upload_name} to Apple's notary service"));
-        let id = client.submit(&upload_name, &upload).map_err(NotarizeError::from)?;
+        let id = client.submit(&upload_name, upload).map_err(NotarizeError::from)?;
         step.finish(format!("submitted {upload_name}: submission {id}"), reporter);
         if args.no_wait {
             println!("{id}");
@@ -268,19 +269,20 @@ fn record_of(signature: &EmbeddedSignature, what: &str) -> Result<String, String
 
 fn api_key(args: &NotarizeArgs<'_>) -> Result<ApiKey, NotarizeError> {
     let env_key = std::env::var("OXDIST_NOTARY_KEY").ok().filter(|k| !k.trim().is_empty());
-    let mut missing = Vec::new();
-    if args.issuer.is_none() {
-        missing.push("--issuer");
-    }
-    if args.key_id.is_none() {
-        missing.push("--key-id");
-    }
-    if args.key_file.is_none() && env_key.is_none() {
-        missing.push("--key-file");
-    }
-    let (Some(issuer), Some(key_id)) = (args.issuer, args.key_id) else {
+    let (Some(issuer), Some(key_id), true) = (args.issuer, args.key_id, args.key_file.is_some() || env_key.is_some())
+    else {
+        let missing = [
+            (args.issuer.is_none(), "--issuer"),
+            (args.key_id.is_none(), "--key-id"),
+            (args.key_file.is_none() && env_key.is_none(), "--key-file"),
+        ];
         return Err(NotarizeError::MissingKey {
-            missing: missing.join(", "),
+            missing: missing
+                .iter()
+                .filter(|(absent, _)| *absent)
+                .map(|(_, option)| *option)
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     };
     let pem = match (args.key_file, env_key) {
@@ -288,12 +290,7 @@ fn api_key(args: &NotarizeArgs<'_>) -> Result<ApiKey, NotarizeError> {
             path: file.to_path_buf(),
             source,
         })?,
-        (None, Some(pem)) => pem,
-        (None, None) => {
-            return Err(NotarizeError::MissingKey {
-                missing: missing.join(", "),
-            });
-        }
+        (None, pem) => pem.expect("checked above"),
     };
     Ok(ApiKey::new(issuer, key_id, &pem)?)
 }

@@ -87,15 +87,9 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
 /// formats` (read without evaluating anything, so keys are still checked
 /// before the build). A Starlark configuration has no default.
 fn default_formats(global: &GlobalArgs) -> Result<Vec<String>, Error> {
-    let missing = || Error::Usage(format!("--format LIST is required: {SUPPORTED}"));
-    let cwd = std::env::current_dir().map_err(|source| Error::Io {
-        path: ".".into(),
-        source,
-    })?;
-    match crate::discover::find_config(global.config.as_deref(), &cwd) {
-        Ok(_) => Err(missing()),
-        Err(Error::ConfigNotFound(start)) => {
-            let pyproject = crate::pyproject::find(&cwd).ok_or(Error::ConfigNotFound(start))?;
+    match super::locate_config(global)? {
+        super::Located::File(_) => Err(Error::Usage(format!("--format LIST is required: {SUPPORTED}"))),
+        super::Located::Pyproject(pyproject) => {
             let formats = crate::pyproject::Project::read(&pyproject)?.formats;
             if formats.is_empty() {
                 return Err(Error::Usage(format!(
@@ -105,7 +99,6 @@ fn default_formats(global: &GlobalArgs) -> Result<Vec<String>, Error> {
             }
             Ok(formats)
         }
-        Err(e) => Err(e),
     }
 }
 

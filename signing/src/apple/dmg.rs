@@ -54,10 +54,7 @@ pub fn sign_dmg(
     let not_dmg = |reason: &str| AppleSignError::NotDmg {
         reason: reason.to_string(),
     };
-    if dmg.len() < KOLY_LEN || &dmg[dmg.len() - KOLY_LEN..dmg.len() - KOLY_LEN + 4] != b"koly" {
-        return Err(not_dmg("it does not end with a UDIF \"koly\" trailer"));
-    }
-    let mut koly: [u8; KOLY_LEN] = dmg[dmg.len() - KOLY_LEN..].try_into().expect("512 bytes");
+    let mut koly: [u8; KOLY_LEN] = trailer(dmg)?.try_into().expect("512 bytes");
     let field = |at: usize| blobs::be64(&koly, at).expect("inside the trailer");
     let content_end = field(PLIST_OFFSET)
         .checked_add(field(PLIST_LENGTH))
@@ -180,12 +177,7 @@ pub fn dmg_ticket(dmg: &[u8]) -> Result<Option<Vec<u8>>, AppleSignError> {
 
 /// Where the signature starts and its bytes (`None` when unsigned).
 fn signature_of(dmg: &[u8]) -> Result<Option<(usize, &[u8])>, AppleSignError> {
-    if dmg.len() < KOLY_LEN || &dmg[dmg.len() - KOLY_LEN..dmg.len() - KOLY_LEN + 4] != b"koly" {
-        return Err(AppleSignError::NotDmg {
-            reason: "it does not end with a UDIF \"koly\" trailer".into(),
-        });
-    }
-    let koly = &dmg[dmg.len() - KOLY_LEN..];
+    let koly = trailer(dmg)?;
     let field = |at: usize| blobs::be64(koly, at).expect("inside the trailer") as usize;
     let (offset, length) = (field(SIGNATURE_OFFSET), field(SIGNATURE_LENGTH));
     if length == 0 {
@@ -199,4 +191,14 @@ fn signature_of(dmg: &[u8]) -> Result<Option<(usize, &[u8])>, AppleSignError> {
         .filter(|s| blobs::parse_super_blob(s).is_some())
         .ok_or_else(bad)?;
     Ok(Some((offset, signature)))
+}
+
+/// The 512-byte `koly` trailer that ends every UDIF image.
+fn trailer(dmg: &[u8]) -> Result<&[u8], AppleSignError> {
+    match dmg.len().checked_sub(KOLY_LEN) {
+        Some(start) if &dmg[start..start + 4] == b"koly" => Ok(&dmg[start..]),
+        _ => Err(AppleSignError::NotDmg {
+            reason: "it does not end with a UDIF \"koly\" trailer".into(),
+        }),
+    }
 }

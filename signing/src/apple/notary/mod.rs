@@ -188,7 +188,7 @@ impl NotaryClient {
             .header("Authorization", &self.bearer()?)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json");
-        let answer = read(&doing, &url, request.send(body.as_bytes()))?;
+        let answer = read(&doing, &url, API_TIMEOUT, request.send(body.as_bytes()))?;
         let created: Created = parse(&doing, &url, &answer)?;
         let target = created.data.attributes;
         let credentials = s3::Credentials {
@@ -209,7 +209,7 @@ impl NotaryClient {
         for (header, value) in &put.headers {
             request = request.header(*header, value);
         }
-        read(&doing, &put.url, request.send(content))?;
+        read(&doing, &put.url, UPLOAD_TIMEOUT, request.send(content))?;
         Ok(created.data.id)
     }
 
@@ -289,7 +289,7 @@ impl NotaryClient {
         let answer: Answer = parse(&doing, &url, &self.get_api(&doing, &url)?)?;
         // A pre-signed URL: no bearer token (it would go to S3).
         let log_url = answer.data.attributes.developer_log_url;
-        let log = read(&doing, &log_url, self.api.get(&log_url).call())?;
+        let log = read(&doing, &log_url, API_TIMEOUT, self.api.get(&log_url).call())?;
         parse(&doing, &log_url, &log)
     }
 
@@ -347,7 +347,11 @@ impl NotaryClient {
             .post(url)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json");
-        let answer: Answer = parse(&doing, url, &read(&doing, url, request.send(body.as_bytes()))?)?;
+        let answer: Answer = parse(
+            &doing,
+            url,
+            &read(&doing, url, API_TIMEOUT, request.send(body.as_bytes()))?,
+        )?;
         let found = answer
             .records
             .into_iter()
@@ -375,7 +379,7 @@ impl NotaryClient {
             .get(url)
             .header("Authorization", &self.bearer()?)
             .header("Accept", "application/json");
-        read(doing, url, request.call())
+        read(doing, url, API_TIMEOUT, request.call())
     }
 
     /// A fresh token for the `Authorization` header.
@@ -431,12 +435,13 @@ fn now() -> u64 {
 fn read(
     doing: &str,
     url: &str,
+    timeout: Duration,
     sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Vec<u8>, NotaryError> {
     let shown = url.split('?').next().unwrap_or(url).to_string();
     let transport = |e: ureq::Error| NotaryError::Transport {
         url: shown.clone(),
-        reason: crate::http::describe(e, API_TIMEOUT),
+        reason: crate::http::describe(e, timeout),
     };
     let mut response = sent.map_err(transport)?;
     let status = response.status().as_u16();
