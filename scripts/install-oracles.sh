@@ -49,6 +49,8 @@ oracles=(
   # dmg writer tests (installers/tests/macos_dmg.rs): 7zz (above) reads the image and its HFS+
   # volume, dmg2img converts the image to a raw volume
   "dmg2img:dmg2img"
+  # Windows launchers (core/src/embedding/cross.rs, core/tests/windows_msi.rs): the MinGW-w64 linker
+  "x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64"
 )
 
 missing=()
@@ -58,6 +60,9 @@ done
 # Debian's CPython with its static (and PIC) libpython: the distribution tests
 # read it as a second host interpreter.
 [ -f /usr/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11-pic.a ] || missing+=("python3.11-dev")
+# ... and a Rust toolchain with the standard library's source, compiled for Windows
+# (Debian's rustc-web 1.96, beside rustup's; rustup's rust-src cannot be fetched here).
+[ -f /usr/lib/rustlib/src/rust/library/std/Cargo.toml ] || missing+=("rustc-web" "cargo-web" "rust-web-src")
 # pip for the machine's python3 (tests download pinned wheels from PyPI).
 python3 -m pip --version >/dev/null 2>&1 || missing+=("python3-pip")
 # venv with ensurepip: analyze/tests install auditwheel (the manylinux oracle)

@@ -234,6 +234,9 @@ fn distribution_component(dist: &PythonDistribution) -> Result<Component, AuditE
                 DistributionSource::Host { executable } => {
                     format!("CPython's license (host interpreter {})", executable.display())
                 }
+                DistributionSource::Embeddable { archive, .. } => {
+                    format!("CPython's license ({} LICENSE.txt)", archive.display())
+                }
             };
             (license, confidence, provenance)
         }

@@ -35,6 +35,10 @@ pub const DEFAULT_FILTER: &str = "no-copyleft";
 pub const PYPROJECT: &str = "pyproject.toml";
 
 /// The `[tool.oxdist]` keys, in the order the docs list them.
+/// The target of the generated configuration that builds the application
+/// for Windows (what `oxdist package` packages as an MSI).
+pub const WINDOWS_TARGET: &str = "windows";
+
 pub const TOOL_KEYS: [&str; 9] = [
     "entry-point",
     "executable",

@@ -138,7 +138,71 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     } else {
         None
     };
-    let resolve = match args.target {
+    let mut artifacts = Vec::new();
+    let mut sums = Vec::new();
+    let mut packaged = None;
+    for (target, formats) in target_groups(&formats, args.target, global)? {
+        packaged = Some(package_target(
+            args,
+            global,
+            reporter,
+            &formats,
+            target,
+            mtime,
+            &key,
+            authenticode.clone(),
+            &mut artifacts,
+            &mut sums,
+        )?);
+    }
+    let (config_path, out_dir) = packaged.expect("at least one format");
+    let sums_path = update_sha256sums(&out_dir, &sums)?;
+    let sums_sha = sha256_file(&sums_path).map_err(|source| Error::Io {
+        path: sums_path.clone(),
+        source,
+    })?;
+    reporter.info(format!("wrote {}", sums_path.display()));
+    artifacts.push(Artifact {
+        kind: "checksums",
+        target: None,
+        format: None,
+        size: std::fs::metadata(&sums_path).ok().map(|m| m.len()),
+        path: sums_path,
+        sha256: Some(sums_sha),
+        entries: None,
+    });
+    super::print_summary(
+        global,
+        &Summary {
+            command: "package",
+            config: config_path,
+            artifacts,
+        },
+    );
+    Ok(())
+}
+
+/// Builds `target` (the default when `None`) and packages it as each of
+/// `formats`, adding what it wrote to `artifacts` and `sums`; returns the
+/// configuration's path and the output directory.
+#[allow(clippy::too_many_arguments)]
+fn package_target(
+    args: &PackageArgs<'_>,
+    global: &GlobalArgs,
+    reporter: &Reporter,
+    formats: &[PackageFormat],
+    target: Option<&str>,
+    mtime: Timestamp,
+    key: &Option<signing_key::SigningKey>,
+    authenticode: Option<super::authenticode_key::AuthenticodeKey>,
+    artifacts: &mut Vec<Artifact>,
+    sums: &mut Vec<(String, String)>,
+) -> Result<(PathBuf, PathBuf), Error> {
+    let linux = formats
+        .iter()
+        .any(|f| matches!(f, PackageFormat::Deb | PackageFormat::Rpm));
+    let msi = formats.contains(&PackageFormat::Msi);
+    let resolve = match target {
         Some(t) => Resolve::Targets(vec![t.to_string()]),
         None => Resolve::Default,
     };
@@ -220,6 +284,7 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         .metadata
         .as_ref()
         .ok_or_else(|| Error::NoMetadata(evaluation.config_path.clone()))?;
+    let metadata = &for_executables(metadata, &evaluation.executables[0]);
     let out_dir: PathBuf = match args.out {
         Some(dir) => dir.to_path_buf(),
         None => evaluation.config_path.parent().unwrap_or(Path::new(".")).join("dist"),
@@ -237,8 +302,6 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
         mtime.0
     ));
 
-    let mut artifacts = Vec::new();
-    let mut sums = Vec::new();
     let spec = if linux {
         let mut spec = linux_spec(output, manifest, metadata);
         spec.third_party_notices = notices;
@@ -246,7 +309,7 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     } else {
         LinuxPackageSpec::default()
     };
-    for format in formats {
+    for &format in formats {
         let step = reporter.step(format!("packaging {name} as {format}"));
         let (file_name, kind) = match format {
             PackageFormat::Archive(format) => (format!("{stem}.{}", format.extension()), "archive"),
@@ -382,30 +445,50 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
             entries: Some(manifest.len()),
         });
     }
-    let sums_path = update_sha256sums(&out_dir, &sums)?;
-    let sums_sha = sha256_file(&sums_path).map_err(|source| Error::Io {
-        path: sums_path.clone(),
-        source,
-    })?;
-    reporter.info(format!("wrote {}", sums_path.display()));
-    artifacts.push(Artifact {
-        kind: "checksums",
-        target: None,
-        format: None,
-        size: std::fs::metadata(&sums_path).ok().map(|m| m.len()),
-        path: sums_path,
-        sha256: Some(sums_sha),
-        entries: None,
-    });
-    super::print_summary(
-        global,
-        &Summary {
-            command: "package",
-            config: evaluation.config_path,
-            artifacts,
-        },
-    );
-    Ok(())
+    Ok((evaluation.config_path, out_dir))
+}
+
+/// The metadata with the target triple of the executables the target
+/// contains, when the configuration left it at the default (this
+/// machine's) and they were built for another platform: an application
+/// built for Windows is packaged as a Windows program.
+fn for_executables(
+    metadata: &PackageMetadata,
+    executables: &[crate::embedding::executable::ExecutableSpec],
+) -> PackageMetadata {
+    let mut metadata = metadata.clone();
+    if metadata.target_triple == crate::HOST_TRIPLE
+        && let Some(spec) = executables.first()
+        && executables
+            .iter()
+            .all(|e| e.dist.target_triple == spec.dist.target_triple)
+    {
+        metadata.target_triple = spec.dist.target_triple.clone();
+    }
+    metadata
+}
+
+/// A target (`None`: the default) and the formats it is packaged as.
+type TargetFormats<'a> = (Option<&'a str>, Vec<PackageFormat>);
+
+/// Which target each format packages: the one `--target` names, or the
+/// default; in zero-config, MSIs package the `windows` target (the same
+/// application built for Windows) and everything else the default one.
+fn target_groups<'a>(
+    formats: &[PackageFormat],
+    target: Option<&'a str>,
+    global: &GlobalArgs,
+) -> Result<Vec<TargetFormats<'a>>, Error> {
+    let zero_config = matches!(super::locate_config(global)?, super::Located::Pyproject(_));
+    if target.is_some() || !zero_config {
+        return Ok(vec![(target, formats.to_vec())]);
+    }
+    let (windows, host): (Vec<PackageFormat>, Vec<PackageFormat>) =
+        formats.iter().partition(|f| matches!(f, PackageFormat::Msi));
+    Ok([(None, host), (Some(crate::pyproject::WINDOWS_TARGET), windows)]
+        .into_iter()
+        .filter(|(_, formats)| !formats.is_empty())
+        .collect())
 }
 
 /// The metadata and settings an MSI is written with: the target's

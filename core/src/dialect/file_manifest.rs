@@ -427,7 +427,7 @@ pub(crate) fn add_python_value<'v>(
         }
         let mut files = FileManifest::new();
         files.add_file(
-            ManifestPath::new(&spec.name)?,
+            ManifestPath::new(&crate::embedding::executable::executable_file_name(&spec))?,
             FileEntry::from_bytes(std::fs::read(&built.path)?, true, format!("executable {}", spec.name)),
         )?;
         files.add_manifest(&built.beside, None)?;

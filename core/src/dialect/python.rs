@@ -28,7 +28,7 @@ use crate::embedding::{AddSettings, ResourceItem};
 use crate::python::distribution::{ExtensionKind, PythonDistribution};
 use crate::python::policy::{PackagingPolicy, ResourceLocation};
 use crate::python::resources::PythonResource;
-use crate::python::{host, pbs, pip, scan};
+use crate::python::{embeddable, host, pbs, pip, scan};
 
 /// A `PythonDistribution` value.
 #[derive(ProvidesStaticType, NoSerialize, Allocative)]
@@ -469,7 +469,9 @@ pub(crate) fn pip_install_resources(
     args: &[String],
     extra_envs: BTreeMap<String, String>,
 ) -> anyhow::Result<Vec<PythonResource>> {
-    let python = dist.require_interpreter()?.clone();
+    let python = dist.require_build_interpreter()?.clone();
+    let args: Vec<String> = args.iter().cloned().chain(dist.pip_platform_args()).collect();
+    let args = &args[..];
     let target = {
         let state = ConfigState::get(eval)?;
         let mut settings = state.settings.borrow_mut();
@@ -543,15 +545,33 @@ pub(crate) fn python_globals(builder: &mut GlobalsBuilder) {
         #[starlark(require = named, default = NoneOr::None)] python_version: NoneOr<&str>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<DistributionValue> {
+        let version = python_version.into_option().map(str::to_string);
         if let Some(target) = build_target.into_option()
             && target != crate::HOST_TRIPLE
         {
-            return Err(DialectError::NotSupported(format!(
-                "default_python_distribution(build_target={target:?}): cross builds need PythonDistribution(local_path=...)"
-            ))
-            .into());
+            if !crate::embedding::cross::is_windows_target(target) || !matches!(flavor, "host" | "embeddable") {
+                return Err(DialectError::NotSupported(format!(
+                    "default_python_distribution(build_target={target:?}, flavor={flavor:?}): builds for another platform need PythonDistribution(local_path=...), or build_target=\"x86_64-pc-windows-msvc\" (CPython's embeddable package from PyPI)"
+                ))
+                .into());
+            }
+            // CPython's embeddable package for the host Python's version:
+            // the host interpreter compiles its bytecode.
+            let host = cached_distribution(eval, format!("host:{version:?}"), |python| {
+                let exe = host::find_interpreter(python.as_deref(), version.as_deref());
+                Ok(host::read_host(&exe, version.as_deref())?)
+            })?;
+            let build_python = host.require_interpreter()?.clone();
+            let cache = crate::cache::cache_dir();
+            let dist = cached_distribution(eval, format!("embeddable:{}", host.major_minor), |_| {
+                Ok(embeddable::default_embeddable(
+                    &host.major_minor,
+                    &cache,
+                    &build_python,
+                )?)
+            })?;
+            return Ok(DistributionValue(dist));
         }
-        let version = python_version.into_option().map(str::to_string);
         match flavor {
             "host" => {
                 let key = format!("host:{version:?}");
@@ -578,11 +598,30 @@ pub(crate) fn python_globals(builder: &mut GlobalsBuilder) {
         #[starlark(default = "standalone")] flavor: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<DistributionValue> {
-        if flavor != "standalone" {
-            anyhow::bail!("PythonDistribution(flavor={flavor:?}): only \"standalone\" archives are supported");
-        }
         let sha256 = sha256.into_option().map(str::to_string);
         let cache = crate::cache::cache_dir();
+        if flavor == "embeddable" {
+            let Some(path) = local_path.into_option() else {
+                anyhow::bail!(
+                    "PythonDistribution(flavor=\"embeddable\") needs local_path=\"python-3.X.Y-embed-amd64.zip\""
+                );
+            };
+            let path = config_relative(eval, path)?;
+            let dist = cached_distribution(eval, format!("embeddable:{}", path.display()), |python| {
+                Ok(embeddable::open_embeddable(
+                    &path,
+                    sha256.as_deref(),
+                    &cache,
+                    |major_minor| host::find_interpreter(python.as_deref(), Some(major_minor)),
+                )?)
+            })?;
+            return Ok(DistributionValue(dist));
+        }
+        if flavor != "standalone" {
+            anyhow::bail!(
+                "PythonDistribution(flavor={flavor:?}): expected \"standalone\" (python-build-standalone) or \"embeddable\" (CPython's Windows embeddable package)"
+            );
+        }
         let dist = match (local_path.into_option(), url.into_option()) {
             (Some(path), None) => {
                 let path = config_relative(eval, path)?;

@@ -268,7 +268,7 @@ pub fn build_executable(
         path: launcher.path.clone(),
         message: e.to_string(),
     })?;
-    let dest = dest_dir.join(&spec.name);
+    let dest = dest_dir.join(executable_file_name(spec));
     let trailer = append_trailer(packed.blob.len() as u64);
     write_parts(&dest, &[&launcher_bytes, &packed.blob, &trailer])?;
     set_executable(&dest).map_err(|e| ExecutableError::Write {
@@ -283,6 +283,15 @@ pub fn build_executable(
         bytecode: packed.bytecode,
         warnings: packed.warnings,
     })
+}
+
+/// The executable's file name: `NAME`, or `NAME.exe` for Windows.
+pub fn executable_file_name(spec: &ExecutableSpec) -> String {
+    if spec.dist.is_windows() && !spec.name.to_ascii_lowercase().ends_with(".exe") {
+        format!("{}.exe", spec.name)
+    } else {
+        spec.name.clone()
+    }
 }
 
 /// The file name [`write_embedded_resources`] writes the packed resources to.
@@ -337,7 +346,7 @@ struct PackedOutput {
 
 /// The distribution's interpreter as a bytecode compiler, with the user cache.
 fn bytecode_compiler(spec: &ExecutableSpec, cache: &Path) -> Result<BytecodeCompiler, ExecutableError> {
-    let python = spec.dist.require_interpreter().map_err(LauncherError::from)?;
+    let python = spec.dist.require_build_interpreter().map_err(LauncherError::from)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut compiler = BytecodeCompiler::new(python, workers)?;
     // The standard library is most of what is compiled and rarely changes.
@@ -376,6 +385,12 @@ fn pack_resources(
         strip_extension_modules: spec.strip_extension_modules,
         warnings: Vec::new(),
     };
+    if dist.is_windows() && spec.with_launcher {
+        add_windows_runtime(&mut packer, dist)?;
+    }
+    // DLLs the distribution's extension modules load, once each (Windows
+    // looks for them beside the module).
+    let mut module_dlls = std::collections::BTreeSet::new();
 
     // Sources to compile: (module name, is_package, source, levels, filename).
     let mut to_compile: Vec<ModuleToCompile> = Vec::new();
@@ -418,6 +433,22 @@ fn pack_resources(
                         &path.display().to_string(),
                         format!("file {}", path.display()),
                     )?;
+                    if dist.is_windows() {
+                        for dll in module.links.iter().filter_map(|l| l.path_dynamic.as_ref()) {
+                            let name = dll
+                                .file_name()
+                                .map(|f| f.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            if module_dlls.insert(name.clone()) {
+                                packer.beside(
+                                    &format!("lib/{name}"),
+                                    FileData::Path(dll.clone()),
+                                    true,
+                                    format!("file {}", dll.display()),
+                                )?;
+                            }
+                        }
+                    }
                 }
                 ExtensionKind::StaticObjects { .. } => {
                     return Err(ExecutableError::StaticExtension(module.name.clone()));
@@ -478,6 +509,29 @@ fn pack_resources(
         bytecode: compiler.stats(),
         warnings: packer.warnings,
     })
+}
+
+/// `python3X.dll` and what it needs (the VC++ runtime, `python3.dll`),
+/// beside a Windows executable, where the loader looks first.
+fn add_windows_runtime(packer: &mut Packer, dist: &PythonDistribution) -> Result<(), ExecutableError> {
+    let libraries = dist
+        .libpython
+        .shared_lib
+        .iter()
+        .chain(dist.libpython.links.iter().filter_map(|l| l.path_dynamic.as_ref()));
+    for path in libraries {
+        let name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        packer.beside(
+            &name,
+            FileData::Path(path.clone()),
+            true,
+            format!("file {}", path.display()),
+        )?;
+    }
+    Ok(())
 }
 
 fn pack_classified(

@@ -2,6 +2,7 @@
 //!
 //! - [`launcher`]: the runtime + static libpython, compiled once per
 //!   distribution and cached.
+//! - [`cross`]: the toolchain that compiles launchers for Windows on Linux.
 //! - [`executable`]: an application = launcher + packed resources (bytecode,
 //!   sources, package data, metadata, configuration) appended, plus the
 //!   files that must sit beside it (extension modules, filesystem-relative
@@ -11,6 +12,7 @@
 //! - [`elf`]: extension modules stripped of symbols, debug information and
 //!   build-machine library search paths before they are installed.
 
+pub mod cross;
 pub mod elf;
 pub mod executable;
 pub mod frozen;

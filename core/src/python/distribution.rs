@@ -26,6 +26,15 @@ pub enum DistributionSource {
         extracted: PathBuf,
         json_version: String,
     },
+    /// CPython's Windows embeddable package, extracted under `extracted`;
+    /// `build_python` (a host interpreter of the same version) compiles
+    /// bytecode and runs pip for it.
+    Embeddable {
+        archive: PathBuf,
+        sha256: String,
+        extracted: PathBuf,
+        build_python: PathBuf,
+    },
 }
 
 /// Why a distribution cannot be used for a job.
@@ -188,6 +197,7 @@ impl PythonDistribution {
         let flavor = match self.source {
             DistributionSource::Host { .. } => "host",
             DistributionSource::Standalone { .. } => "python-build-standalone",
+            DistributionSource::Embeddable { .. } => "embeddable",
         };
         format!("CPython {} ({flavor}, {})", self.version, self.target_triple)
     }
@@ -197,7 +207,9 @@ impl PythonDistribution {
         self.libpython.static_pic_lib.as_ref().or(self.libpython.static_lib.as_ref()).ok_or_else(|| {
             let python = match &self.source {
                 DistributionSource::Host { executable } => executable.clone(),
-                DistributionSource::Standalone { archive, .. } => archive.clone(),
+                DistributionSource::Standalone { archive, .. } | DistributionSource::Embeddable { archive, .. } => {
+                    archive.clone()
+                }
             };
             let hint = match &self.source {
                 DistributionSource::Host { .. } => format!(
@@ -207,9 +219,34 @@ impl PythonDistribution {
                 DistributionSource::Standalone { .. } => {
                     "this archive has no build_info.core.static_lib; use a \"full\" (not \"install_only\") archive".to_string()
                 }
+                DistributionSource::Embeddable { .. } => "an embeddable package links python3X.dll instead".to_string(),
             };
             DistributionError::NoStaticLibrary { python, version: self.version.clone(), hint }
         })
+    }
+
+    /// The interpreter that compiles bytecode and runs pip for this
+    /// distribution: its own, or for one that cannot run here, a host
+    /// interpreter of the same version.
+    pub fn require_build_interpreter(&self) -> Result<&PathBuf, DistributionError> {
+        match &self.source {
+            DistributionSource::Embeddable { build_python, .. } => Ok(build_python),
+            _ => self.require_interpreter(),
+        }
+    }
+
+    /// Extra `pip install` arguments selecting wheels for this
+    /// distribution's platform, when it is not this machine's.
+    pub fn pip_platform_args(&self) -> Vec<String> {
+        match &self.source {
+            DistributionSource::Embeddable { .. } => super::embeddable::pip_platform_args(self),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether executables for this distribution are Windows programs.
+    pub fn is_windows(&self) -> bool {
+        self.target_triple.contains("-windows-")
     }
 
     /// The interpreter, or an error explaining why it cannot run here.

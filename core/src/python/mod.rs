@@ -3,7 +3,8 @@
 //! - [`distribution`]: one model for every source of CPython (host install,
 //!   python-build-standalone archive): version, ABI, triple, stdlib, extension
 //!   modules with their variants, link libraries and license annotations.
-//! - [`host`] and [`pbs`] fill that model from the two sources.
+//! - [`host`], [`pbs`] and [`embeddable`] fill that model from the three
+//!   sources (the last: CPython's Windows embeddable package).
 //! - [`resources`]: typed resources (module source, bytecode, package data,
 //!   distribution metadata, extension modules, …) and how files map to them.
 //! - [`scan`] and [`wheel`] produce resources from directories and `.whl` files.
@@ -14,6 +15,7 @@
 pub mod bytecode;
 pub mod bytecode_cache;
 pub mod distribution;
+pub mod embeddable;
 pub mod host;
 pub mod pbs;
 pub mod pip;

@@ -117,16 +117,25 @@ pub fn run() -> i32 {
         },
         None => InterpreterConfig::default(),
     };
-    let argv: Vec<CString> = std::env::args_os()
-        .map(|a| {
-            use std::os::unix::ffi::OsStrExt;
-            CString::new(a.as_bytes()).unwrap_or_default()
-        })
-        .collect();
+    let argv: Vec<CString> = std::env::args_os().map(|a| argument_bytes(&a)).collect();
     let mode = config::Mode::choose(&config, &argv);
     // SAFETY: single-threaded start-up; every CPython call below follows the
     // documented initialisation order.
     unsafe { start(&paths, resources, &config, &argv, mode) }
+}
+
+/// An argument as CPython's `PyConfig_SetBytesArgv` decodes it: the bytes
+/// as given on Unix; on Windows, where arguments are UTF-16, their UTF-8
+/// form (UTF-8 mode is on, so that is how CPython decodes them).
+fn argument_bytes(argument: &std::ffi::OsStr) -> CString {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        argument.as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = argument.to_string_lossy().into_owned().into_bytes();
+    CString::new(bytes).unwrap_or_default()
 }
 
 fn check(status: ffi::PyStatus) {
