@@ -77,7 +77,7 @@ pub enum Command {
         /// Targets to build, in order [default: the configuration's default target]
         targets: Vec<String>,
     },
-    /// Package a target into distributable artifacts (archives, deb, rpm, msi)
+    /// Package a target into distributable artifacts (archives, deb, rpm, msi, app, dmg)
     Package {
         /// Comma-separated formats: tar.gz, tar.xz, tar.zst, zip, deb, rpm, msi, app, dmg
         /// [default, zero-config: pyproject.toml's [tool.oxdist] formats]

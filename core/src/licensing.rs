@@ -237,6 +237,9 @@ fn distribution_component(dist: &PythonDistribution) -> Result<Component, AuditE
                 DistributionSource::Embeddable { archive, .. } => {
                     format!("CPython's license ({} LICENSE.txt)", archive.display())
                 }
+                DistributionSource::MacOsRuntime { wheel, .. } => {
+                    format!("CPython's license (python.org's build, from {})", wheel.display())
+                }
             };
             (license, confidence, provenance)
         }

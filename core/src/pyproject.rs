@@ -21,6 +21,7 @@
 //! | `freeze-stdlib` | `PythonExecutable.freeze_stdlib` |
 //! | `formats` | `oxdist package`'s formats when `--format` is not given |
 //! | `[tool.oxdist.linux]` | `LinuxPackageBuilder` attributes ([`LINUX_KEYS`]) |
+//! | `[tool.oxdist.macos]` | the app bundle in the DMG ([`MACOS_KEYS`]) |
 //! | `[tool.oxdist.license-policy]` | `set_license_policy` arguments ([`POLICY_KEYS`]) |
 
 use std::collections::BTreeMap;
@@ -39,7 +40,11 @@ pub const PYPROJECT: &str = "pyproject.toml";
 /// for Windows (what `oxdist package` packages as an MSI).
 pub const WINDOWS_TARGET: &str = "windows";
 
-pub const TOOL_KEYS: [&str; 9] = [
+/// The target of the generated configuration that builds the application
+/// for macOS as an app bundle (what `oxdist package` packages as a DMG).
+pub const MACOS_TARGET: &str = "macos";
+
+pub const TOOL_KEYS: [&str; 10] = [
     "entry-point",
     "executable",
     "find-links",
@@ -48,6 +53,7 @@ pub const TOOL_KEYS: [&str; 9] = [
     "freeze-stdlib",
     "formats",
     "linux",
+    "macos",
     "license-policy",
 ];
 
@@ -71,6 +77,16 @@ pub const LINUX_KEYS: [(&str, &str, Kind); 9] = [
     ("rpm-recommends", "rpm_recommends", Kind::Strings),
     ("deb-compression", "deb_compression", Kind::String),
     ("rpm-compression", "rpm_compression", Kind::String),
+];
+
+/// `[tool.oxdist.macos]` keys: the bundle's `CFBundleIdentifier` (default
+/// `com.example.NAME`, which a release should replace), its display name
+/// (default: the project's normalized name, as in the artifacts' names) and the Mac it runs on (`arm64`, the
+/// default, or `x86_64`).
+pub const MACOS_KEYS: [(&str, &str, Kind); 3] = [
+    ("identifier", "identifier", Kind::String),
+    ("display-name", "display_name", Kind::String),
+    ("architecture", "architecture", Kind::String),
 ];
 
 /// `[tool.oxdist.license-policy]` keys and the `set_license_policy` arguments they set.
@@ -158,6 +174,8 @@ pub struct Project {
     pub formats: Vec<String>,
     /// `LinuxPackageBuilder` attribute assignments: (attribute, Starlark value).
     pub linux: Vec<(String, String)>,
+    /// `[tool.oxdist.macos]`, quoted for Starlark.
+    pub macos: Vec<(String, String)>,
     /// `set_license_policy` arguments: (argument, Starlark value).
     pub license_policy: Vec<(String, String)>,
 }
@@ -401,6 +419,19 @@ impl Project {
                 }
             },
             linux: subtable(path, tool, "linux", &LINUX_KEYS)?,
+            macos: {
+                let macos = subtable(path, tool, "macos", &MACOS_KEYS)?;
+                if let Some((_, arch)) = macos.iter().find(|(k, _)| k == "architecture")
+                    && !matches!(arch.as_str(), "\"arm64\"" | "\"x86_64\"")
+                {
+                    return Err(PyprojectError::Field {
+                        path: path.to_path_buf(),
+                        field: "[tool.oxdist.macos] architecture".into(),
+                        message: format!("must be \"arm64\" or \"x86_64\", not {arch}"),
+                    });
+                }
+                macos
+            },
             license_policy: subtable(path, tool, "license-policy", &POLICY_KEYS)?,
         })
     }
@@ -462,8 +493,24 @@ impl Project {
                 .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
                 .collect::<Vec<_>>(),
             "pip_args": pip.join(", "),
+            "macos": self.macos_settings(exe),
         });
         oxdist_templates::render(oxdist_templates::Template::PyprojectConfig, &data)
+    }
+
+    /// The app bundle's settings for the template, quoted for Starlark.
+    fn macos_settings(&self, exe: &str) -> serde_json::Value {
+        let setting = |key: &str| self.macos.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let triple = match setting("architecture").as_deref() {
+            Some("\"x86_64\"") => "x86_64-apple-darwin",
+            _ => "aarch64-apple-darwin",
+        };
+        serde_json::json!({
+            "target": quote(triple),
+            "bundle_name": setting("display_name").unwrap_or_else(|| quote(&normalized(&self.name))),
+            "identifier": setting("identifier").unwrap_or_else(|| quote(&format!("com.example.{}", normalized(&self.name)))),
+            "executable": quote(exe),
+        })
     }
 
     /// `pip install` arguments that find the project's wheels (for
@@ -765,6 +812,31 @@ exceptions = { six = "reviewed \"by legal\"" }
         assert!(err.contains("exceptions must be a table of strings"), "{err}");
         let err = error(&with("linux = true"));
         assert!(err.contains("[tool.oxdist.linux] must be a table"), "{err}");
+    }
+
+    #[test]
+    fn macos_settings_choose_the_bundle_and_the_architecture() {
+        let with = |extra: &str| PLAIN.replace("no-index = true", &format!("no-index = true\n{extra}"));
+        let config = parse(&with(
+            "\n[tool.oxdist.macos]\nidentifier = \"org.example.hello\"\ndisplay-name = \"Hello\"\narchitecture = \"x86_64\"",
+        ))
+        .unwrap()
+        .starlark("1.2.0")
+        .unwrap();
+        for line in [
+            "default_python_distribution(build_target = \"x86_64-apple-darwin\")",
+            "MacOsApplicationBundleBuilder(\"Hello\")",
+            "identifier = \"org.example.hello\",",
+        ] {
+            assert!(config.contains(line), "{line} not in\n{config}");
+        }
+        let err = error(&with("\n[tool.oxdist.macos]\narchitecture = \"ppc\""));
+        assert!(
+            err.contains("[tool.oxdist.macos] architecture must be \"arm64\" or \"x86_64\", not \"ppc\""),
+            "{err}"
+        );
+        let err = error(&with("\n[tool.oxdist.macos]\nidentifer = \"x\""));
+        assert!(err.contains("did you mean `identifier`?"), "{err}");
     }
 
     #[test]

@@ -503,6 +503,52 @@ fn appended_blob_is_found_after_a_launcher() {
     assert_eq!(PackedResources::parse(inner).unwrap_err(), FormatError::BadMagic);
 }
 
+/// A signed macOS executable: a thin 64-bit Mach-O whose `__LINKEDIT` ends
+/// with `blob · trailer`, zero padding to 16 bytes, and the code signature
+/// an `LC_CODE_SIGNATURE` load command points at.
+#[test]
+fn appended_blob_is_found_before_a_macho_code_signature() {
+    let blob = build(&sample_entries());
+    let mut exe = Vec::new();
+    // mach_header_64: MH_MAGIC_64, CPU_TYPE_ARM64, subtype, MH_EXECUTE,
+    // ncmds 1, sizeofcmds 16, flags, reserved.
+    for v in [0xfeed_facf_u32, 0x0100_000c, 0, 2, 1, 16, 0, 0] {
+        exe.extend_from_slice(&v.to_le_bytes());
+    }
+    let signature_cmd = exe.len();
+    exe.extend_from_slice(&[0; 16]);
+    let mut rng = Lcg(7);
+    exe.extend((0..5_003).map(|_| rng.next() as u8));
+    // Where the blob starts is chosen so that 8 bytes of padding follow the
+    // trailer.
+    let mut launcher_len = exe.len().next_multiple_of(16);
+    if (launcher_len + blob.len()).is_multiple_of(16) {
+        launcher_len += 8;
+    }
+    exe.resize(launcher_len, 0);
+    exe.extend_from_slice(&blob);
+    exe.extend_from_slice(&append_trailer(blob.len() as u64));
+    let dataoff = exe.len().next_multiple_of(16);
+    assert_eq!(dataoff - exe.len(), 8);
+    exe.resize(dataoff, 0);
+    exe.extend_from_slice(&[0xfa; 200]);
+    for (i, v) in [0x1d_u32, 16, dataoff as u32, 200].into_iter().enumerate() {
+        exe[signature_cmd + 4 * i..signature_cmd + 4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    let found = find_appended(&exe).unwrap().expect("trailer before the signature");
+    assert_eq!(found, &blob[..]);
+    assert_eq!(found.as_ptr() as usize - exe.as_ptr() as usize, launcher_len);
+    let res = PackedResources::parse(found).unwrap();
+    assert_eq!(res.get(EntryKind::Bytecode0, "os").unwrap().data, &[0x42; 1000][..]);
+
+    // Without the LC_CODE_SIGNATURE command (an LC_UUID-sized no-op in its
+    // place) nothing is found, as for any file not ending with a trailer.
+    let mut unsigned = exe.clone();
+    unsigned[signature_cmd..signature_cmd + 4].copy_from_slice(&0x1b_u32.to_le_bytes());
+    assert_eq!(find_appended(&unsigned).unwrap(), None);
+}
+
 #[test]
 fn error_messages() {
     let blob = build(&sample_entries());

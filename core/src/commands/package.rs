@@ -472,8 +472,9 @@ fn for_executables(
 type TargetFormats<'a> = (Option<&'a str>, Vec<PackageFormat>);
 
 /// Which target each format packages: the one `--target` names, or the
-/// default; in zero-config, MSIs package the `windows` target (the same
-/// application built for Windows) and everything else the default one.
+/// default; in zero-config, MSIs package the `windows` target and DMGs and
+/// app archives the `macos` target (the same application built for those
+/// platforms), everything else the default one.
 fn target_groups<'a>(
     formats: &[PackageFormat],
     target: Option<&'a str>,
@@ -483,12 +484,19 @@ fn target_groups<'a>(
     if target.is_some() || !zero_config {
         return Ok(vec![(target, formats.to_vec())]);
     }
-    let (windows, host): (Vec<PackageFormat>, Vec<PackageFormat>) =
+    let (windows, rest): (Vec<PackageFormat>, Vec<PackageFormat>) =
         formats.iter().partition(|f| matches!(f, PackageFormat::Msi));
-    Ok([(None, host), (Some(crate::pyproject::WINDOWS_TARGET), windows)]
+    let (macos, host): (Vec<PackageFormat>, Vec<PackageFormat>) = rest
         .into_iter()
-        .filter(|(_, formats)| !formats.is_empty())
-        .collect())
+        .partition(|f| matches!(f, PackageFormat::Dmg | PackageFormat::App));
+    Ok([
+        (None, host),
+        (Some(crate::pyproject::WINDOWS_TARGET), windows),
+        (Some(crate::pyproject::MACOS_TARGET), macos),
+    ]
+    .into_iter()
+    .filter(|(_, formats)| !formats.is_empty())
+    .collect())
 }
 
 /// The metadata and settings an MSI is written with: the target's

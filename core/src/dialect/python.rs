@@ -28,7 +28,7 @@ use crate::embedding::{AddSettings, ResourceItem};
 use crate::python::distribution::{ExtensionKind, PythonDistribution};
 use crate::python::policy::{PackagingPolicy, ResourceLocation};
 use crate::python::resources::PythonResource;
-use crate::python::{embeddable, host, pbs, pip, scan};
+use crate::python::{embeddable, host, macos, pbs, pip, scan};
 
 /// A `PythonDistribution` value.
 #[derive(ProvidesStaticType, NoSerialize, Allocative)]
@@ -549,14 +549,18 @@ pub(crate) fn python_globals(builder: &mut GlobalsBuilder) {
         if let Some(target) = build_target.into_option()
             && target != crate::HOST_TRIPLE
         {
-            if !crate::embedding::cross::is_windows_target(target) || !matches!(flavor, "host" | "embeddable") {
+            let macos = macos::MACOS_TRIPLES.contains(&target);
+            if !(crate::embedding::cross::is_windows_target(target) || macos)
+                || !matches!(flavor, "host" | "embeddable")
+            {
                 return Err(DialectError::NotSupported(format!(
-                    "default_python_distribution(build_target={target:?}, flavor={flavor:?}): builds for another platform need PythonDistribution(local_path=...), or build_target=\"x86_64-pc-windows-msvc\" (CPython's embeddable package from PyPI)"
+                    "default_python_distribution(build_target={target:?}, flavor={flavor:?}): builds for another platform need PythonDistribution(local_path=...), or build_target=\"x86_64-pc-windows-msvc\" (CPython's embeddable package from PyPI), \"aarch64-apple-darwin\" or \"x86_64-apple-darwin\" (python.org's macOS runtime, assembled from PyPI)"
                 ))
                 .into());
             }
             // CPython's embeddable package for the host Python's version:
-            // the host interpreter compiles its bytecode.
+            // the host interpreter compiles its bytecode. For macOS, its
+            // standard library joins python.org's macOS runtime.
             let host = cached_distribution(eval, format!("host:{version:?}"), |python| {
                 let exe = host::find_interpreter(python.as_deref(), version.as_deref());
                 Ok(host::read_host(&exe, version.as_deref())?)
@@ -570,6 +574,19 @@ pub(crate) fn python_globals(builder: &mut GlobalsBuilder) {
                     &build_python,
                 )?)
             })?;
+            if macos {
+                let stdlib = dist;
+                let dist = cached_distribution(eval, format!("macos:{}:{target}", host.major_minor), |_| {
+                    Ok(macos::default_macos(
+                        &host.major_minor,
+                        target,
+                        &cache,
+                        &build_python,
+                        &stdlib,
+                    )?)
+                })?;
+                return Ok(DistributionValue(dist));
+            }
             return Ok(DistributionValue(dist));
         }
         match flavor {

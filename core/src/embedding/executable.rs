@@ -270,7 +270,17 @@ pub fn build_executable(
     })?;
     let dest = dest_dir.join(executable_file_name(spec));
     let trailer = append_trailer(packed.blob.len() as u64);
-    write_parts(&dest, &[&launcher_bytes, &packed.blob, &trailer])?;
+    if spec.dist.is_macos() {
+        // Inside __LINKEDIT, where code signing accepts it (macho.rs).
+        let payload = [packed.blob.as_slice(), &trailer].concat();
+        let bytes = super::macho::embed_in_linkedit(&launcher_bytes, &payload).map_err(|e| ExecutableError::Write {
+            path: launcher.path.clone(),
+            message: e.to_string(),
+        })?;
+        write_parts(&dest, &[&bytes])?;
+    } else {
+        write_parts(&dest, &[&launcher_bytes, &packed.blob, &trailer])?;
+    }
     set_executable(&dest).map_err(|e| ExecutableError::Write {
         path: dest.clone(),
         message: e.to_string(),
@@ -385,11 +395,12 @@ fn pack_resources(
         strip_extension_modules: spec.strip_extension_modules,
         warnings: Vec::new(),
     };
-    if dist.is_windows() && spec.with_launcher {
-        add_windows_runtime(&mut packer, dist)?;
+    if dist.links_shared_libpython() && spec.with_launcher {
+        add_shared_runtime(&mut packer, dist)?;
     }
-    // DLLs the distribution's extension modules load, once each (Windows
-    // looks for them beside the module).
+    // Libraries the distribution's extension modules load, once each
+    // (Windows looks for them beside the module; macOS modules name them
+    // `@loader_path/…`).
     let mut module_dlls = std::collections::BTreeSet::new();
 
     // Sources to compile: (module name, is_package, source, levels, filename).
@@ -433,7 +444,7 @@ fn pack_resources(
                         &path.display().to_string(),
                         format!("file {}", path.display()),
                     )?;
-                    if dist.is_windows() {
+                    if dist.links_shared_libpython() {
                         for dll in module.links.iter().filter_map(|l| l.path_dynamic.as_ref()) {
                             let name = dll
                                 .file_name()
@@ -511,9 +522,10 @@ fn pack_resources(
     })
 }
 
-/// `python3X.dll` and what it needs (the VC++ runtime, `python3.dll`),
-/// beside a Windows executable, where the loader looks first.
-fn add_windows_runtime(packer: &mut Packer, dist: &PythonDistribution) -> Result<(), ExecutableError> {
+/// libpython (`python3X.dll`, `libpython3.X.dylib`) and what it needs (the
+/// VC++ runtime, `python3.dll`) beside the executable: where Windows'
+/// loader looks first, and the macOS launcher's rpath (`@executable_path`).
+fn add_shared_runtime(packer: &mut Packer, dist: &PythonDistribution) -> Result<(), ExecutableError> {
     let libraries = dist
         .libpython
         .shared_lib

@@ -23,7 +23,7 @@ use oxdist_installers::output::{OutputError, write_atomically};
 use oxdist_templates::{Template, render};
 use sha2::{Digest, Sha256};
 
-use super::cross::{self, WindowsToolchain};
+use super::cross::{self, CrossTarget, CrossToolchain};
 use super::frozen::{self, FrozenStdlib};
 use crate::python::distribution::{DistributionError, PythonDistribution};
 
@@ -55,7 +55,7 @@ pub enum LauncherError {
     CrossTarget { target: String, host: String },
     #[error("building a launcher for {target} on this machine needs {missing}; {hint}", hint = cross::INSTALL_HINT)]
     CrossToolchain { target: String, missing: String },
-    #[error("{0} has no python3X.dll to link the launcher against")]
+    #[error("{0} has no shared libpython (python3X.dll, libpython3.X.dylib) to link the launcher against")]
     NoPythonDll(String),
     #[error(
         "freeze_stdlib needs a launcher compiled with C for the target; it is not available for {0} (leave exe.freeze_stdlib unset)"
@@ -111,14 +111,15 @@ fn inputs(
     dist: &PythonDistribution,
     purpose: Purpose,
     frozen: Option<&FrozenStdlib>,
-    toolchain: Option<&WindowsToolchain>,
+    toolchain: Option<&CrossToolchain>,
 ) -> Result<LauncherInputs, LauncherError> {
     if !SUPPORTED_PYTHONS.contains(&dist.major_minor.as_str()) {
         return Err(LauncherError::UnsupportedPython(dist.major_minor.clone()));
     }
     let windows = cross::is_windows_target(&dist.target_triple);
+    let shared = dist.links_shared_libpython();
     let (libpython, python_exe) = match purpose {
-        Purpose::Build if windows => (
+        Purpose::Build if shared => (
             dist.libpython
                 .shared_lib
                 .clone()
@@ -139,7 +140,7 @@ fn inputs(
         }
         Purpose::Metadata => (PathBuf::new(), PathBuf::new()),
     };
-    let mut libraries: Vec<String> = if windows {
+    let mut libraries: Vec<String> = if shared {
         Vec::new()
     } else {
         BASE_LIBRARIES.iter().map(|s| s.to_string()).collect()
@@ -156,7 +157,8 @@ fn inputs(
         "libpython": libpython.display().to_string(),
         "link_libraries": libraries,
         "major_minor": dist.major_minor,
-        // pyo3-ffi's link name: the DLL's on Windows, unused elsewhere.
+        // pyo3-ffi's link name: the DLL's on Windows, the dylib's on macOS,
+        // unused for a static libpython.
         "lib_name": if windows {
             format!("python{}", dist.major_minor.replace('.', ""))
         } else {
@@ -166,6 +168,8 @@ fn inputs(
         "python_exe": python_exe.display().to_string(),
         "frozen": frozen.is_some(),
         "windows": windows,
+        "macos": dist.is_macos(),
+        "shared": shared,
     });
     let mut files: Vec<(String, Cow<'static, [u8]>)> = Vec::new();
     for (name, template) in [
@@ -186,6 +190,11 @@ fn inputs(
     for (path, bytes) in RUNTIME_SOURCES {
         files.push((format!("{EMBED_DIR}/{path}"), Cow::Borrowed(*bytes)));
     }
+    if let Some(toolchain) = toolchain {
+        for (name, bytes) in toolchain.project_files() {
+            files.push((name, Cow::Owned(bytes)));
+        }
+    }
 
     // The key covers what the binary must match: the project files (with
     // the runtime's sources) and the identity of the static library.
@@ -201,7 +210,7 @@ fn inputs(
         }
     }
     if let Some(toolchain) = toolchain {
-        let identity = toolchain.rustc_version.as_bytes();
+        let identity = toolchain.identity.as_bytes();
         hasher.update((identity.len() as u64).to_le_bytes());
         hasher.update(identity);
     }
@@ -245,6 +254,12 @@ fn write_project(inputs: &LauncherInputs, project: &Path) -> Result<(), Launcher
                 source,
             })
         })?;
+        if name == cross::ZIG_CC {
+            use std::os::unix::fs::PermissionsExt;
+            let path = project.join(name);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .map_err(|source| LauncherError::Io { path, source })?;
+        }
     }
     Ok(())
 }
@@ -269,25 +284,28 @@ pub fn ensure_launcher(
     cache: &Path,
     frozen: Option<&FrozenStdlib>,
 ) -> Result<Launcher, LauncherError> {
-    let toolchain = if cross::is_windows_target(&dist.target_triple) && dist.target_triple != crate::HOST_TRIPLE {
-        if frozen.is_some() {
-            return Err(LauncherError::FrozenCross(dist.target_triple.clone()));
+    let cross_target =
+        CrossTarget::for_triple(&dist.target_triple).filter(|_| dist.target_triple != crate::HOST_TRIPLE);
+    let toolchain = match cross_target {
+        Some(target) => {
+            if frozen.is_some() {
+                return Err(LauncherError::FrozenCross(dist.target_triple.clone()));
+            }
+            let python = dist.require_build_interpreter().ok().map(PathBuf::as_path);
+            let toolchain =
+                CrossToolchain::find(target, cache, python).map_err(|missing| LauncherError::CrossToolchain {
+                    target: dist.target_triple.clone(),
+                    missing,
+                })?;
+            Some(toolchain)
         }
-        let toolchain = WindowsToolchain::find().map_err(|missing| LauncherError::CrossToolchain {
-            target: dist.target_triple.clone(),
-            missing,
-        })?;
-        Some(toolchain)
-    } else {
-        None
+        None => None,
     };
     let inputs = inputs(dist, Purpose::Build, frozen, toolchain.as_ref())?;
     let root = cache.join("launchers");
-    let file_name = if toolchain.is_some() {
-        "oxdist-launcher.exe"
-    } else {
-        "oxdist-launcher"
-    };
+    let file_name = toolchain
+        .as_ref()
+        .map_or("oxdist-launcher", |toolchain| toolchain.target.executable_name());
     let binary = root.join(&inputs.key).join(file_name);
     if binary.is_file() {
         return Ok(Launcher {
@@ -333,7 +351,7 @@ pub fn ensure_launcher(
         None => (root.join(format!("target-{}", inputs.key)), None),
     };
     let mut command = match &toolchain {
-        Some(toolchain) => toolchain.cargo_build(&project.join("Cargo.toml"), &target_dir),
+        Some(toolchain) => toolchain.cargo_build(&project, &target_dir, cache),
         None => {
             let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
             command
@@ -366,7 +384,7 @@ pub fn ensure_launcher(
         });
     }
     let built = match &toolchain {
-        Some(_) => WindowsToolchain::built_executable(&target_dir),
+        Some(toolchain) => toolchain.built_executable(&target_dir),
         None => target_dir.join("release").join("oxdist-launcher"),
     };
     let dir = binary.parent().expect("has a parent");

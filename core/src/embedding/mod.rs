@@ -17,6 +17,7 @@ pub mod elf;
 pub mod executable;
 pub mod frozen;
 pub mod launcher;
+pub mod macho;
 // Also compiled into core/build.rs; here only for the test that checks
 // the bundled runtime against the files on disk.
 #[cfg(test)]

@@ -35,6 +35,15 @@ pub enum DistributionSource {
         extracted: PathBuf,
         build_python: PathBuf,
     },
+    /// CPython for macOS: python.org's runtime from a wheel's `deploy_libs/`
+    /// with the standard library of the embeddable package of the same
+    /// release, combined under `extracted` ([`super::macos`]).
+    MacOsRuntime {
+        wheel: PathBuf,
+        sha256: String,
+        extracted: PathBuf,
+        build_python: PathBuf,
+    },
 }
 
 /// Why a distribution cannot be used for a job.
@@ -147,6 +156,58 @@ impl ExtensionModule {
     pub fn links_libraries(&self) -> bool {
         self.links.iter().any(|l| !l.system && !l.framework)
     }
+
+    /// A module of a prebuilt distribution (the Windows embeddable
+    /// package, the macOS runtime): the shared library at `path`, which
+    /// loads or has linked in `libraries` (file or library name, SPDX id).
+    /// `shipped` says where the distribution has a library's file (it is
+    /// installed beside the module); `None` means it is linked into the
+    /// module. `license_paths` hold the texts of those licenses.
+    pub fn prebuilt(
+        name: &str,
+        path: PathBuf,
+        libraries: &[(&str, &str)],
+        shipped: impl Fn(&str) -> Option<PathBuf>,
+        license_paths: Vec<PathBuf>,
+    ) -> Self {
+        let annotation = |spdx_ids: Vec<String>, license_paths: Vec<PathBuf>| LicenseAnnotation {
+            spdx_ids,
+            license_paths,
+            public_domain: false,
+        };
+        let links = libraries
+            .iter()
+            .map(|(library, spdx)| {
+                let path_dynamic = shipped(library);
+                LinkLibrary {
+                    name: match path_dynamic {
+                        Some(_) => library.trim_end_matches(".dll").trim_end_matches(".dylib").to_string(),
+                        None => library.to_string(),
+                    },
+                    system: false,
+                    framework: false,
+                    path_static: None,
+                    path_dynamic,
+                    package: None,
+                    license: Some(annotation(vec![spdx.to_string()], Vec::new())),
+                }
+            })
+            .collect();
+        Self {
+            name: name.to_string(),
+            variant: "default".into(),
+            kind: ExtensionKind::SharedLibrary { path },
+            required: false,
+            init_fn: Some(format!("PyInit_{name}")),
+            links,
+            licenses: (!libraries.is_empty()).then(|| {
+                annotation(
+                    libraries.iter().map(|(_, spdx)| spdx.to_string()).collect(),
+                    license_paths,
+                )
+            }),
+        }
+    }
 }
 
 /// How to link libpython.
@@ -198,6 +259,7 @@ impl PythonDistribution {
             DistributionSource::Host { .. } => "host",
             DistributionSource::Standalone { .. } => "python-build-standalone",
             DistributionSource::Embeddable { .. } => "embeddable",
+            DistributionSource::MacOsRuntime { .. } => "macos-runtime",
         };
         format!("CPython {} ({flavor}, {})", self.version, self.target_triple)
     }
@@ -210,6 +272,7 @@ impl PythonDistribution {
                 DistributionSource::Standalone { archive, .. } | DistributionSource::Embeddable { archive, .. } => {
                     archive.clone()
                 }
+                DistributionSource::MacOsRuntime { wheel, .. } => wheel.clone(),
             };
             let hint = match &self.source {
                 DistributionSource::Host { .. } => format!(
@@ -220,6 +283,7 @@ impl PythonDistribution {
                     "this archive has no build_info.core.static_lib; use a \"full\" (not \"install_only\") archive".to_string()
                 }
                 DistributionSource::Embeddable { .. } => "an embeddable package links python3X.dll instead".to_string(),
+                DistributionSource::MacOsRuntime { .. } => "the macOS runtime links libpython3.X.dylib instead".to_string(),
             };
             DistributionError::NoStaticLibrary { python, version: self.version.clone(), hint }
         })
@@ -230,7 +294,8 @@ impl PythonDistribution {
     /// interpreter of the same version.
     pub fn require_build_interpreter(&self) -> Result<&PathBuf, DistributionError> {
         match &self.source {
-            DistributionSource::Embeddable { build_python, .. } => Ok(build_python),
+            DistributionSource::Embeddable { build_python, .. }
+            | DistributionSource::MacOsRuntime { build_python, .. } => Ok(build_python),
             _ => self.require_interpreter(),
         }
     }
@@ -240,6 +305,7 @@ impl PythonDistribution {
     pub fn pip_platform_args(&self) -> Vec<String> {
         match &self.source {
             DistributionSource::Embeddable { .. } => super::embeddable::pip_platform_args(self),
+            DistributionSource::MacOsRuntime { .. } => super::macos::pip_platform_args(self),
             _ => Vec::new(),
         }
     }
@@ -247,6 +313,21 @@ impl PythonDistribution {
     /// Whether executables for this distribution are Windows programs.
     pub fn is_windows(&self) -> bool {
         self.target_triple.contains("-windows-")
+    }
+
+    /// Whether executables for this distribution are macOS programs.
+    pub fn is_macos(&self) -> bool {
+        self.target_triple.ends_with("-apple-darwin")
+    }
+
+    /// Whether executables load libpython as a shared library installed
+    /// beside them (Windows' `python3X.dll`, macOS' `libpython3.X.dylib`)
+    /// instead of linking it statically.
+    pub fn links_shared_libpython(&self) -> bool {
+        matches!(
+            self.source,
+            DistributionSource::Embeddable { .. } | DistributionSource::MacOsRuntime { .. }
+        )
     }
 
     /// The interpreter, or an error explaining why it cannot run here.

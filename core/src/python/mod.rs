@@ -3,8 +3,9 @@
 //! - [`distribution`]: one model for every source of CPython (host install,
 //!   python-build-standalone archive): version, ABI, triple, stdlib, extension
 //!   modules with their variants, link libraries and license annotations.
-//! - [`host`], [`pbs`] and [`embeddable`] fill that model from the three
-//!   sources (the last: CPython's Windows embeddable package).
+//! - [`host`], [`pbs`], [`embeddable`] and [`macos`] fill that model from
+//!   the four sources (the last two: CPython's Windows embeddable package,
+//!   and python.org's macOS runtime assembled from registry packages).
 //! - [`resources`]: typed resources (module source, bytecode, package data,
 //!   distribution metadata, extension modules, …) and how files map to them.
 //! - [`scan`] and [`wheel`] produce resources from directories and `.whl` files.
@@ -17,6 +18,7 @@ pub mod bytecode_cache;
 pub mod distribution;
 pub mod embeddable;
 pub mod host;
+pub mod macos;
 pub mod pbs;
 pub mod pip;
 pub mod policy;

@@ -113,3 +113,53 @@ pub fn built_wheel_version(python: &Path, dir: &Path, index_args: &[String]) -> 
         .map(str::to_string)
         .ok_or_else(|| format!("{wheel} is not a wheel file name"))
 }
+
+/// Fetches one registry file with `python -m pip download --no-deps`
+/// (`spec` plus `platform_args`, e.g. `--platform …` for a wheel of another
+/// platform) into `dir` as `file_name`, unless it is there already. Pip
+/// downloads into a temporary directory beside it and the file is renamed
+/// into place, so an interrupted fetch leaves nothing behind. Checking the
+/// file's digest is the caller's business: pip checks none of its own here.
+pub fn download_file(
+    python: &Path,
+    spec: &str,
+    platform_args: &[&str],
+    dir: &Path,
+    file_name: &str,
+) -> Result<PathBuf, String> {
+    let file = dir.join(file_name);
+    if file.is_file() {
+        return Ok(file);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".oxdist-download-")
+        .tempdir_in(dir)
+        .map_err(|e| format!("cannot create a directory in {}: {e}", dir.display()))?;
+    let output = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-deps",
+        ])
+        .args(platform_args)
+        .arg("-d")
+        .arg(staging.path())
+        .arg(spec)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let fetched = staging.path().join(file_name);
+    if !output.status.success() || !fetched.is_file() {
+        let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        return Err(if said.is_empty() {
+            format!("pip did not produce {file_name}")
+        } else {
+            said
+        });
+    }
+    std::fs::rename(&fetched, &file).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    Ok(file)
+}

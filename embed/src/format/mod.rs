@@ -5,6 +5,8 @@
 //! ```text
 //! blob    = header (64 bytes) · index (entry_count × 32 bytes) · keys · padding · data
 //! exe     = launcher · [padding] · blob · trailer (u64 blob_len, b"OXDISTTR")
+//! signed Mach-O exe = launcher (old signature removed) · [padding] · blob · trailer
+//!                     · [≤ 15 zero bytes] · code signature   (all in __LINKEDIT)
 //! ```
 //!
 //! - [`PackedResourcesBuilder`] writes a blob (build time, in the CLI).
@@ -65,7 +67,37 @@ pub const TRAILER_LEN: usize = 16;
 /// `blob_len` bytes preceding the trailer, and an error when the trailer
 /// claims more bytes than precede it. The blob itself is not validated: hand
 /// it to [`PackedResources::parse`].
+///
+/// A signed macOS executable ends with its code signature instead: there the
+/// blob and trailer are the tail of the `__LINKEDIT` segment, followed by up
+/// to 15 zero bytes of alignment and the signature. So when `file` does not
+/// end with a trailer and is a thin 64-bit little-endian Mach-O image with an
+/// `LC_CODE_SIGNATURE` load command, the trailer is looked for ending at the
+/// signature's offset, skipping back over at most 15 zero bytes (the
+/// trailer's last byte, `R`, is not zero). A Mach-O file this cannot make
+/// sense of is treated as carrying no trailer.
 pub fn find_appended(file: &[u8]) -> Result<Option<&[u8]>, FormatError> {
+    match blob_before_trailer(file)? {
+        Some(blob) => Ok(Some(blob)),
+        None => match macho_signature_offset(file) {
+            Some(dataoff) => {
+                let mut end = dataoff;
+                while end > 0 && dataoff - end < MACHO_MAX_PADDING && file[end - 1] == 0 {
+                    end -= 1;
+                }
+                blob_before_trailer(&file[..end])
+            }
+            None => Ok(None),
+        },
+    }
+}
+
+/// The most zero bytes between a trailer and a Mach-O code signature: the
+/// payload is not aligned, the signature starts at a multiple of 16.
+const MACHO_MAX_PADDING: usize = 15;
+
+/// `find_appended` for a trailer at the very end of `file`.
+fn blob_before_trailer(file: &[u8]) -> Result<Option<&[u8]>, FormatError> {
     let Some(body_len) = file.len().checked_sub(TRAILER_LEN) else {
         return Ok(None);
     };
@@ -81,6 +113,51 @@ pub fn find_appended(file: &[u8]) -> Result<Option<&[u8]>, FormatError> {
             available: body_len as u64,
         }),
     }
+}
+
+/// The file offset of the code signature (`LC_CODE_SIGNATURE`'s `dataoff`)
+/// of a thin 64-bit little-endian Mach-O image, if it has one and the
+/// offset lies within `file`. Every read is bounds-checked; anything
+/// malformed gives `None`.
+fn macho_signature_offset(file: &[u8]) -> Option<usize> {
+    /// `MH_MAGIC_64`, little-endian.
+    const MH_MAGIC_64: [u8; 4] = [0xcf, 0xfa, 0xed, 0xfe];
+    const HEADER_LEN: usize = 32;
+    const LC_CODE_SIGNATURE: u32 = 0x1d;
+    let u32_at = |at: usize| -> Option<u32> {
+        let b = file.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+
+    if file.get(..4)? != MH_MAGIC_64 {
+        return None;
+    }
+    let ncmds = u32_at(16)?;
+    let sizeofcmds = usize::try_from(u32_at(20)?).ok()?;
+    let cmds_end = HEADER_LEN.checked_add(sizeofcmds)?;
+    if cmds_end > file.len() {
+        return None;
+    }
+    let mut offset = HEADER_LEN;
+    for _ in 0..ncmds {
+        if cmds_end.checked_sub(offset)? < 8 {
+            return None;
+        }
+        let cmd = u32_at(offset)?;
+        let cmdsize = usize::try_from(u32_at(offset + 4)?).ok()?;
+        if cmdsize < 8 || cmdsize > cmds_end - offset {
+            return None;
+        }
+        if cmd == LC_CODE_SIGNATURE {
+            if cmdsize < 16 {
+                return None;
+            }
+            let dataoff = usize::try_from(u32_at(offset + 8)?).ok()?;
+            return (dataoff <= file.len()).then_some(dataoff);
+        }
+        offset += cmdsize;
+    }
+    None
 }
 
 /// The 16-byte trailer to write right after a blob of `blob_len` bytes
@@ -155,5 +232,110 @@ mod tests {
     fn empty_blob_before_trailer() {
         let file = append_trailer(0);
         assert_eq!(find_appended(&file).unwrap(), Some(&b""[..]));
+    }
+
+    /// A thin 64-bit little-endian Mach-O header with a dummy load command
+    /// and, if `signature`, an `LC_CODE_SIGNATURE` pointing at the end of
+    /// `body` (where a signature of 32 bytes of 0xfa is then appended).
+    fn macho(body: &[u8], signature: bool) -> Vec<u8> {
+        let mut cmds = Vec::new();
+        // LC_UUID.
+        cmds.extend_from_slice(&0x1bu32.to_le_bytes());
+        cmds.extend_from_slice(&24u32.to_le_bytes());
+        cmds.extend_from_slice(&[0x33; 16]);
+        let header_and_cmds = 32 + cmds.len() + if signature { 16 } else { 0 };
+        let dataoff = header_and_cmds + body.len();
+        if signature {
+            cmds.extend_from_slice(&0x1du32.to_le_bytes());
+            cmds.extend_from_slice(&16u32.to_le_bytes());
+            cmds.extend_from_slice(&(dataoff as u32).to_le_bytes());
+            cmds.extend_from_slice(&32u32.to_le_bytes());
+        }
+        let ncmds = if signature { 2u32 } else { 1 };
+        let mut file = Vec::new();
+        for v in [0xfeed_facf_u32, 0x0100_000c, 0, 2, ncmds, cmds.len() as u32, 0, 0] {
+            file.extend_from_slice(&v.to_le_bytes());
+        }
+        file.extend_from_slice(&cmds);
+        file.extend_from_slice(body);
+        if signature {
+            file.extend_from_slice(&[0xfa; 32]);
+        }
+        file
+    }
+
+    fn payload(blob: &[u8], padding: usize) -> Vec<u8> {
+        let mut body = b"launcher code".to_vec();
+        body.extend_from_slice(blob);
+        body.extend_from_slice(&append_trailer(blob.len() as u64));
+        body.extend(std::iter::repeat_n(0u8, padding));
+        body
+    }
+
+    #[test]
+    fn trailer_before_a_macho_code_signature() {
+        let file = macho(&payload(b"BLOB!", 0), true);
+        assert_eq!(find_appended(&file).unwrap(), Some(&b"BLOB!"[..]));
+        // An empty blob, and a blob ending in zero bytes.
+        let file = macho(&payload(b"", 0), true);
+        assert_eq!(find_appended(&file).unwrap(), Some(&b""[..]));
+        let file = macho(&payload(b"\0\0\0", 3), true);
+        assert_eq!(find_appended(&file).unwrap(), Some(&b"\0\0\0"[..]));
+    }
+
+    #[test]
+    fn alignment_padding_before_the_signature_is_skipped() {
+        for padding in 0..=15 {
+            let file = macho(&payload(b"BLOB!", padding), true);
+            assert_eq!(find_appended(&file).unwrap(), Some(&b"BLOB!"[..]), "{padding} bytes");
+        }
+        // More than 15 zero bytes is not alignment padding.
+        let file = macho(&payload(b"BLOB!", 16), true);
+        assert_eq!(find_appended(&file).unwrap(), None);
+    }
+
+    #[test]
+    fn macho_without_signature_or_trailer_is_none() {
+        // No LC_CODE_SIGNATURE: only the end of the file counts.
+        let file = macho(&payload(b"BLOB!", 1), false);
+        assert_eq!(find_appended(&file).unwrap(), None);
+        let file = macho(&payload(b"BLOB!", 0), false);
+        assert_eq!(find_appended(&file).unwrap(), Some(&b"BLOB!"[..]));
+        // A signature, but no trailer before it.
+        let file = macho(b"just a launcher", true);
+        assert_eq!(find_appended(&file).unwrap(), None);
+        // A trailer before the signature that claims too much.
+        let mut body = b"ab".to_vec();
+        body.extend_from_slice(&append_trailer(1000));
+        let file = macho(&body, true);
+        assert!(matches!(find_appended(&file), Err(FormatError::BadTrailer { .. })));
+    }
+
+    #[test]
+    fn malformed_macho_never_panics() {
+        let file = macho(&payload(b"BLOB!", 7), true);
+        for len in 0..file.len() {
+            let _ = find_appended(&file[..len]);
+        }
+        for at in 0..32 + 24 + 16 {
+            for value in [0x00, 0x01, 0x08, 0x10, 0x7f, 0xff] {
+                let mut bad = file.clone();
+                bad[at] = value;
+                let _ = find_appended(&bad);
+            }
+        }
+        // ncmds larger than the commands that fit: stops at the end of the
+        // load commands (after finding the signature here).
+        let mut bad = file.clone();
+        bad[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(find_appended(&bad).unwrap(), Some(&b"BLOB!"[..]));
+        bad[32 + 24..32 + 28].copy_from_slice(&0x1b_u32.to_le_bytes());
+        assert_eq!(find_appended(&bad).unwrap(), None);
+        // dataoff past the end, sizeofcmds and a cmdsize huge.
+        for (at, value) in [(32 + 24 + 8, u32::MAX), (20, u32::MAX), (32 + 4, u32::MAX)] {
+            let mut bad = file.clone();
+            bad[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            assert_eq!(find_appended(&bad).unwrap(), None, "{at}");
+        }
     }
 }
