@@ -22,6 +22,7 @@
 //! | `formats` | `oxdist package`'s formats when `--format` is not given |
 //! | `[tool.oxdist.linux]` | `LinuxPackageBuilder` attributes ([`LINUX_KEYS`]) |
 //! | `[tool.oxdist.macos]` | the app bundle in the DMG ([`MACOS_KEYS`]) |
+//! | `[tool.oxdist.signing]` | the environment variables signing secrets are read from ([`SigningEnv`]) |
 //! | `[tool.oxdist.license-policy]` | `set_license_policy` arguments ([`POLICY_KEYS`]) |
 
 use std::collections::BTreeMap;
@@ -44,7 +45,7 @@ pub const WINDOWS_TARGET: &str = "windows";
 /// for macOS as an app bundle (what `oxdist package` packages as a DMG).
 pub const MACOS_TARGET: &str = "macos";
 
-pub const TOOL_KEYS: [&str; 10] = [
+pub const TOOL_KEYS: [&str; 11] = [
     "entry-point",
     "executable",
     "find-links",
@@ -54,6 +55,7 @@ pub const TOOL_KEYS: [&str; 10] = [
     "formats",
     "linux",
     "macos",
+    "signing",
     "license-policy",
 ];
 
@@ -88,6 +90,37 @@ pub const MACOS_KEYS: [(&str, &str, Kind); 3] = [
     ("display-name", "display_name", Kind::String),
     ("architecture", "architecture", Kind::String),
 ];
+
+/// `[tool.oxdist.signing]`: the names of the environment variables that
+/// hold the signing secrets, in place of oxdist's own (`OXDIST_PGP_KEY`, …).
+/// Only names live in `pyproject.toml`, never a secret: a value must be an
+/// environment variable's name (letters, digits, `_`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningEnv {
+    /// Holds the ASCII-armored OpenPGP secret key (deb, rpm).
+    pub pgp_key: String,
+    /// Holds its passphrase.
+    pub pgp_passphrase: String,
+    /// Holds the path of the PKCS#12 file (MSI, Authenticode).
+    pub authenticode_pfx: String,
+    /// Holds its password.
+    pub authenticode_password: String,
+}
+
+impl Default for SigningEnv {
+    fn default() -> Self {
+        use crate::commands::{authenticode_key, signing_key};
+        Self {
+            pgp_key: signing_key::KEY_ENV.into(),
+            pgp_passphrase: signing_key::PASSPHRASE_ENV.into(),
+            authenticode_pfx: "OXDIST_AUTHENTICODE_PFX_FILE".into(),
+            authenticode_password: authenticode_key::PASSWORD_ENV.into(),
+        }
+    }
+}
+
+/// `[tool.oxdist.signing]` keys.
+pub const SIGNING_KEYS: [&str; 4] = ["pgp-key", "pgp-passphrase", "authenticode-pfx", "authenticode-password"];
 
 /// `[tool.oxdist.license-policy]` keys and the `set_license_policy` arguments they set.
 pub const POLICY_KEYS: [(&str, &str, Kind); 6] = [
@@ -176,6 +209,8 @@ pub struct Project {
     pub linux: Vec<(String, String)>,
     /// `[tool.oxdist.macos]`, quoted for Starlark.
     pub macos: Vec<(String, String)>,
+    /// `[tool.oxdist.signing]`, with oxdist's names for what it leaves out.
+    pub signing: SigningEnv,
     /// `set_license_policy` arguments: (argument, Starlark value).
     pub license_policy: Vec<(String, String)>,
 }
@@ -432,6 +467,7 @@ impl Project {
                 }
                 macos
             },
+            signing: signing_env(path, tool)?,
             license_policy: subtable(path, tool, "license-policy", &POLICY_KEYS)?,
         })
     }
@@ -612,6 +648,44 @@ fn subtable(
         out.push((starlark.to_string(), rendered));
     }
     Ok(out)
+}
+
+/// `[tool.oxdist.signing]`: variable names, each checked to be one.
+fn signing_env(path: &Path, tool: &Table) -> Result<SigningEnv, PyprojectError> {
+    let mut env = SigningEnv::default();
+    let Some(value) = tool.get("signing") else {
+        return Ok(env);
+    };
+    let field = |key: &str, message: String| PyprojectError::Field {
+        path: path.to_path_buf(),
+        field: format!("[tool.oxdist.signing]{key}"),
+        message,
+    };
+    let table = value.as_table().ok_or_else(|| field("", "must be a table".into()))?;
+    check_keys(path, "[tool.oxdist.signing]", table, &SIGNING_KEYS)?;
+    for (key, value) in table {
+        let name = value
+            .as_str()
+            .filter(|name| {
+                name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .ok_or_else(|| {
+                field(
+                    &format!(" {key}"),
+                    "must be the name of an environment variable (e.g. \"RELEASE_PGP_KEY\"), never the secret itself"
+                        .into(),
+                )
+            })?;
+        let slot = match key.as_str() {
+            "pgp-key" => &mut env.pgp_key,
+            "pgp-passphrase" => &mut env.pgp_passphrase,
+            "authenticode-pfx" => &mut env.authenticode_pfx,
+            _ => &mut env.authenticode_password,
+        };
+        *slot = name.to_string();
+    }
+    Ok(env)
 }
 
 /// `module:function` (function may be dotted) or a bare `module`; extras
@@ -812,6 +886,33 @@ exceptions = { six = "reviewed \"by legal\"" }
         assert!(err.contains("exceptions must be a table of strings"), "{err}");
         let err = error(&with("linux = true"));
         assert!(err.contains("[tool.oxdist.linux] must be a table"), "{err}");
+    }
+
+    #[test]
+    fn signing_names_environment_variables_never_secrets() {
+        let with = |extra: &str| PLAIN.replace("no-index = true", &format!("no-index = true\n{extra}"));
+        let project = parse(&with(
+            "\n[tool.oxdist.signing]\npgp-key = \"RELEASE_KEY\"\nauthenticode-password = \"PFX_PW\"",
+        ))
+        .unwrap();
+        assert_eq!(
+            project.signing,
+            SigningEnv {
+                pgp_key: "RELEASE_KEY".into(),
+                authenticode_password: "PFX_PW".into(),
+                ..SigningEnv::default()
+            }
+        );
+        assert_eq!(parse(PLAIN).unwrap().signing, SigningEnv::default());
+        let err = error(&with(
+            "\n[tool.oxdist.signing]\npgp-key = \"-----BEGIN PGP PRIVATE KEY BLOCK-----\"",
+        ));
+        assert!(
+            err.contains("[tool.oxdist.signing] pgp-key must be the name of an environment variable"),
+            "{err}"
+        );
+        let err = error(&with("\n[tool.oxdist.signing]\npgp-passphrase-env = \"X\""));
+        assert!(err.contains("did you mean `pgp-passphrase`?"), "{err}");
     }
 
     #[test]

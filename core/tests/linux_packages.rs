@@ -399,43 +399,8 @@ fn example_rpm_installs_runs_upgrades_and_erases() {
 /// environment and its passphrase must be right.
 #[test]
 fn packages_are_reproducible_and_signed_from_the_environment() {
-    let gnupg = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        ok(output(
-            Command::new("gpg")
-                .arg("--homedir")
-                .arg(gnupg.path())
-                .arg("--batch")
-                .args(args),
-            "gnupg",
-        ))
-    };
-    gpg(&[
-        "--passphrase",
-        "s3cret",
-        "--pinentry-mode",
-        "loopback",
-        "--quick-gen-key",
-        "Packager <p@example.org>",
-        "rsa3072",
-        "sign",
-        "never",
-    ]);
-    let export = output(
-        Command::new("gpg").arg("--homedir").arg(gnupg.path()).args([
-            "--batch",
-            "--passphrase",
-            "s3cret",
-            "--pinentry-mode",
-            "loopback",
-            "--armor",
-            "--export-secret-keys",
-            "p@example.org",
-        ]),
-        "gnupg",
-    );
-    let key = String::from_utf8(export.stdout).unwrap();
-    let key = &key[key.find("-----BEGIN").unwrap()..];
+    let key = common::pgp_secret_key("s3cret");
+    let key = key.as_str();
     let env = [
         ("OXDIST_PGP_KEY", key),
         ("OXDIST_PGP_PASSPHRASE", "s3cret"),

@@ -5,7 +5,8 @@
 //! the DMG an app bundle built for macOS (python.org's runtime, assembled
 //! from PyPI), both launchers cross-compiled (core/src/embedding/cross.rs).
 //! The oracles are dpkg-deb, rpm, msitools, 7-Zip, dmg2img and rcodesign;
-//! Wine's msiexec installs the MSI and the installed `hello.exe` runs (no
+//! the Linux program from the tar.zst runs, Wine's msiexec installs the MSI
+//! and the installed `hello.exe` runs (no
 //! macOS runs here: the Mach-O executable is checked by rcodesign and by
 //! reading its packed resources back). A second run writes a byte-identical
 //! MSI and DMG.
@@ -148,6 +149,31 @@ fn a_plain_pyproject_becomes_every_format_and_the_programs_run() {
         "rpm",
     );
     assert!(rpm.contains("/bin/hello\n"), "{rpm}");
+
+    // The Linux program, unpacked from the tar.zst, runs.
+    let unpacked = p.path().join("tar");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    common::tool(
+        "tar",
+        &[
+            "--zstd",
+            "-xf",
+            dist.join("hello-cli-0.3.1-x86_64-unknown-linux-gnu.tar.zst")
+                .to_str()
+                .unwrap(),
+            "-C",
+            unpacked.to_str().unwrap(),
+        ],
+        "tar zstd",
+    );
+    let hello = unpacked.join("hello-cli-0.3.1-x86_64-unknown-linux-gnu/bin/hello");
+    let out = Command::new(&hello).arg("Ada").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello Ada from hello_cli 0.3.1 with six 1.16.0\n",
+        "{}",
+        text(&out)
+    );
 
     // The MSI: its tables and files, by msitools.
     let property = common::tool("msiinfo", &["export", msi_path, "Property"], "msitools");

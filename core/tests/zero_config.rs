@@ -105,6 +105,42 @@ deny = ["MIT"]
     p.run(&["package"]).fails_with(2, &["--format LIST is required"]);
 }
 
+/// `[tool.oxdist.signing]` names the variables the secrets are in: the deb
+/// is signed with the key from `RELEASE_KEY`, and a missing passphrase is
+/// asked for by its variable's name, the secret never echoed.
+#[test]
+fn tool_oxdist_signing_reads_secrets_from_the_variables_it_names() {
+    let p = common::hello_pyproject();
+    let pyproject = std::fs::read_to_string(p.path().join("pyproject.toml")).unwrap();
+    p.file(
+        "pyproject.toml",
+        &format!("{pyproject}\n[tool.oxdist.signing]\npgp-key = \"RELEASE_KEY\"\npgp-passphrase = \"RELEASE_PASS\"\n"),
+    );
+    let key = common::pgp_secret_key("s3cret");
+    let run = p
+        .run_with_env(
+            &["-v", "package", "--format", "deb"],
+            &[("RELEASE_KEY", &key), ("RELEASE_PASS", "s3cret")],
+        )
+        .ok();
+    assert!(
+        run.stderr.contains("signing with OpenPGP key from RELEASE_KEY"),
+        "{}",
+        run.stderr
+    );
+    let deb = p.path().join("dist/hello-cli_0.3.1_amd64.deb");
+    let members = common::tool("ar", &["t", deb.to_str().unwrap()], "binutils");
+    assert!(members.contains("_gpgorigin"), "{members}");
+
+    let run = p
+        .run_with_env(&["package", "--format", "deb"], &[("RELEASE_KEY", &key)])
+        .fails_with(
+            4,
+            &["OpenPGP key from RELEASE_KEY", "passphrase-protected; set RELEASE_PASS"],
+        );
+    assert!(!run.stderr.contains("BEGIN PGP"), "{}", run.stderr);
+}
+
 #[test]
 fn init_from_pyproject_writes_what_zero_config_runs() {
     let p = common::hello_pyproject();

@@ -42,8 +42,8 @@ pub enum AuthenticodeKeyError {
     Key { origin: String, source: AuthenticodeError },
     #[error("{0}")]
     Arguments(&'static str),
-    #[error("{origin} needs a password; set {PASSWORD_ENV} (no terminal to ask on)")]
-    NoPassword { origin: String },
+    #[error("{origin} needs a password; set {variable} (no terminal to ask on)")]
+    NoPassword { origin: String, variable: String },
     #[error("cannot read the password from the terminal: {0}")]
     Prompt(std::io::Error),
 }
@@ -88,17 +88,27 @@ fn key_error(origin: &str) -> impl FnOnce(AuthenticodeError) -> AuthenticodeKeyE
     }
 }
 
-/// The signer the command line names, if any (before anything is built).
+/// The signer the command line names, if any (before anything is built);
+/// else the PKCS#12 file whose path is in the variable `env` names (with
+/// its password in the one `env` names).
 pub fn load(
     source: KeySource<'_>,
     timestamp_url: Option<&str>,
+    env: &crate::pyproject::SigningEnv,
 ) -> Result<Option<AuthenticodeKey>, AuthenticodeKeyError> {
+    let from_env = std::env::var_os(&env.authenticode_pfx)
+        .filter(|path| !path.is_empty() && !source.is_set())
+        .map(std::path::PathBuf::from);
+    let source = KeySource {
+        pfx: source.pfx.or(from_env.as_deref()),
+        ..source
+    };
     let key = match source {
         KeySource {
             pfx: Some(pfx),
             key: None,
             cert: None,
-        } => load_pfx(pfx, None)?,
+        } => load_pfx(pfx, None, &env.authenticode_password)?,
         KeySource {
             pfx: None,
             key: Some(key),
@@ -131,7 +141,7 @@ pub fn load(
 /// Authenticode signatures).
 pub fn load_configured(configured: &ConfiguredSigner) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
     let key = match &configured.key {
-        SignerKey::Pfx { path, password } => load_pfx(path, password.as_ref().map(Password::expose))?,
+        SignerKey::Pfx { path, password } => load_pfx(path, password.as_ref().map(Password::expose), PASSWORD_ENV)?,
         SignerKey::Pem { key, cert } => load_pem(key, cert)?,
     };
     Ok(AuthenticodeKey {
@@ -141,19 +151,22 @@ pub fn load_configured(configured: &ConfiguredSigner) -> Result<AuthenticodeKey,
     })
 }
 
-fn load_pfx(pfx: &Path, password: Option<&str>) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
+fn load_pfx(pfx: &Path, password: Option<&str>, password_env: &str) -> Result<AuthenticodeKey, AuthenticodeKeyError> {
     let der = read("the PKCS#12 file", pfx)?;
     let origin = format!("PKCS#12 file {}", pfx.display());
     let password = match password
         .map(str::to_string)
         .ok_or(())
-        .or_else(|()| std::env::var(PASSWORD_ENV))
+        .or_else(|()| std::env::var(password_env))
     {
         Ok(password) => password,
         Err(_) => {
             use std::io::IsTerminal;
             if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-                return Err(AuthenticodeKeyError::NoPassword { origin });
+                return Err(AuthenticodeKeyError::NoPassword {
+                    origin,
+                    variable: password_env.to_string(),
+                });
             }
             rpassword::prompt_password(format!("Password for {}: ", pfx.display()))
                 .map_err(AuthenticodeKeyError::Prompt)?

@@ -83,6 +83,15 @@ pub fn parse_formats(values: &[String]) -> Result<Vec<PackageFormat>, Error> {
     Ok(formats)
 }
 
+/// The variables signing secrets are read from: zero-config's
+/// `[tool.oxdist.signing]`, else (and for what it leaves out) oxdist's own.
+fn signing_env(global: &GlobalArgs) -> Result<crate::pyproject::SigningEnv, Error> {
+    Ok(match super::locate_config(global)? {
+        super::Located::File(_) => crate::pyproject::SigningEnv::default(),
+        super::Located::Pyproject(pyproject) => crate::pyproject::Project::read(&pyproject)?.signing,
+    })
+}
+
 /// The formats to build without `--format`: zero-config's `[tool.oxdist]
 /// formats` (read without evaluating anything, so keys are still checked
 /// before the build). A Starlark configuration has no default.
@@ -124,13 +133,18 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     let linux = formats
         .iter()
         .any(|f| matches!(f, PackageFormat::Deb | PackageFormat::Rpm));
-    let key = if linux { signing_key::load(args.pgp_key)? } else { None };
+    let signing_env = signing_env(global)?;
+    let key = if linux {
+        signing_key::load(args.pgp_key, &signing_env)?
+    } else {
+        None
+    };
     if let Some(key) = &key {
         reporter.detail(format!("signing with {} ({})", key.origin, key.signer.fingerprint()));
     }
     let msi = formats.contains(&PackageFormat::Msi);
     let authenticode = if msi {
-        super::authenticode_key::load(args.authenticode, args.authenticode_timestamp_url)?
+        super::authenticode_key::load(args.authenticode, args.authenticode_timestamp_url, &signing_env)?
     } else if args.authenticode.is_set() || args.authenticode_timestamp_url.is_some() {
         return Err(Error::Usage(
             "--authenticode-pfx, --authenticode-key, --authenticode-cert and --authenticode-timestamp-url sign MSIs: add msi to --format".into(),

@@ -5,6 +5,9 @@
 //! 1. `--pgp-key FILE` (or `OXDIST_PGP_KEY_FILE`): a secret key file;
 //! 2. `OXDIST_PGP_KEY`: the key itself (ASCII-armored), for CI secret stores.
 //!
+//! (Zero-config projects may name other variables for both in
+//! `[tool.oxdist.signing]`: [`crate::pyproject::SigningEnv`].)
+//!
 //! The passphrase of a protected key comes from `OXDIST_PGP_PASSPHRASE`, or
 //! is asked for on the terminal when there is one. The key is unlocked once,
 //! before anything is built, so a wrong passphrase costs no build time.
@@ -28,8 +31,8 @@ pub enum KeyError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{origin}: {source}")]
     Key { origin: String, source: OpenPgpError },
-    #[error("{origin}: the key is passphrase-protected; set {PASSPHRASE_ENV} (no terminal to ask on)")]
-    NoPassphrase { origin: String },
+    #[error("{origin}: the key is passphrase-protected; set {variable} (no terminal to ask on)")]
+    NoPassphrase { origin: String, variable: String },
     #[error("cannot read the passphrase from the terminal: {0}")]
     Prompt(std::io::Error),
 }
@@ -48,8 +51,9 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// The key to sign with, if one is configured.
-pub fn load(key_file: Option<&Path>) -> Result<Option<SigningKey>, KeyError> {
+/// The key to sign with, if one is configured: `key_file`, else the key in
+/// the variable `env` names (passphrase likewise).
+pub fn load(key_file: Option<&Path>, env: &crate::pyproject::SigningEnv) -> Result<Option<SigningKey>, KeyError> {
     let (bytes, origin) = match key_file {
         Some(path) => (
             std::fs::read(path).map_err(|source| KeyError::Read {
@@ -58,18 +62,21 @@ pub fn load(key_file: Option<&Path>) -> Result<Option<SigningKey>, KeyError> {
             })?,
             format!("OpenPGP key {}", path.display()),
         ),
-        None => match std::env::var(KEY_ENV) {
-            Ok(text) if !text.trim().is_empty() => (text.into_bytes(), format!("OpenPGP key from {KEY_ENV}")),
+        None => match std::env::var(&env.pgp_key) {
+            Ok(text) if !text.trim().is_empty() => (text.into_bytes(), format!("OpenPGP key from {}", env.pgp_key)),
             _ => return Ok(None),
         },
     };
-    let passphrase = std::env::var(PASSPHRASE_ENV).ok().filter(|p| !p.is_empty());
+    let passphrase = std::env::var(&env.pgp_passphrase).ok().filter(|p| !p.is_empty());
     let signer = match Signer::from_bytes(&bytes, passphrase.as_deref()) {
         Ok(signer) => signer,
         Err(OpenPgpError::PassphraseRequired { key_id }) => {
             use std::io::IsTerminal;
             if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-                return Err(KeyError::NoPassphrase { origin });
+                return Err(KeyError::NoPassphrase {
+                    origin,
+                    variable: env.pgp_passphrase.clone(),
+                });
             }
             let entered = rpassword::prompt_password(format!("Passphrase for OpenPGP key {key_id}: "))
                 .map_err(KeyError::Prompt)?;

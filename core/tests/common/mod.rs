@@ -144,6 +144,27 @@ pub fn tool(program: &str, args: &[&str], apt_package: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A new RSA OpenPGP secret key protected by `passphrase`, made by gpg in a
+/// throwaway home directory, ASCII-armored.
+pub fn pgp_secret_key(passphrase: &str) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        let mut all = vec!["--homedir", home.path().to_str().unwrap(), "--batch"];
+        all.extend(["--passphrase", passphrase, "--pinentry-mode", "loopback"]);
+        all.extend(args);
+        tool("gpg", &all, "gnupg")
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "Packager <p@example.org>",
+        "rsa3072",
+        "sign",
+        "never",
+    ]);
+    let key = gpg(&["--armor", "--export-secret-keys", "p@example.org"]);
+    key[key.find("-----BEGIN").expect("an armored key")..].to_string()
+}
+
 /// pyflakes 3.2.0, a pure-Python command-line tool.
 pub fn pyflakes_wheel() -> PathBuf {
     oxdist_testing::fetch_wheel("pyflakes==3.2.0", "pyflakes-3.2.0-", &["none-any"], &[])
