@@ -21,6 +21,7 @@
 //! | `freeze-stdlib` | `PythonExecutable.freeze_stdlib` |
 //! | `formats` | `oxdist package`'s formats when `--format` is not given |
 //! | `[tool.oxdist.linux]` | `LinuxPackageBuilder` attributes ([`LINUX_KEYS`]) |
+//! | `[tool.oxdist.windows]` | the MSI's `WiXMSIBuilder` ([`WindowsSettings`]) |
 //! | `[tool.oxdist.macos]` | the app bundle in the DMG ([`MACOS_KEYS`]) |
 //! | `[tool.oxdist.signing]` | the environment variables signing secrets are read from ([`SigningEnv`]) |
 //! | `[tool.oxdist.license-policy]` | `set_license_policy` arguments ([`POLICY_KEYS`]) |
@@ -45,7 +46,7 @@ pub const WINDOWS_TARGET: &str = "windows";
 /// for macOS as an app bundle (what `oxdist package` packages as a DMG).
 pub const MACOS_TARGET: &str = "macos";
 
-pub const TOOL_KEYS: [&str; 11] = [
+pub const TOOL_KEYS: [&str; 12] = [
     "entry-point",
     "executable",
     "find-links",
@@ -54,6 +55,7 @@ pub const TOOL_KEYS: [&str; 11] = [
     "freeze-stdlib",
     "formats",
     "linux",
+    "windows",
     "macos",
     "signing",
     "license-policy",
@@ -89,6 +91,34 @@ pub const MACOS_KEYS: [(&str, &str, Kind); 3] = [
     ("identifier", "identifier", Kind::String),
     ("display-name", "display_name", Kind::String),
     ("architecture", "architecture", Kind::String),
+];
+
+/// `[tool.oxdist.windows]`: the MSI. Any setting turns the `windows`
+/// target into a `WiXMSIBuilder` (GUIDs still derived from the package
+/// name, as without one); strings are quoted for Starlark.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowsSettings {
+    /// `product_manufacturer` (default: the maintainer's name, else the project's).
+    pub manufacturer: Option<String>,
+    /// `WiXMSIBuilder` attributes: `scope`, `help_url`, `license_path`,
+    /// `product_icon_path`, `add_to_path`.
+    pub attributes: Vec<(String, String)>,
+    /// A Start-menu shortcut to the executable.
+    pub start_menu_shortcut: bool,
+    /// A desktop shortcut too.
+    pub desktop_shortcut: bool,
+}
+
+/// `[tool.oxdist.windows]` keys.
+pub const WINDOWS_KEYS: [&str; 8] = [
+    "manufacturer",
+    "scope",
+    "help-url",
+    "license",
+    "icon",
+    "add-to-path",
+    "start-menu-shortcut",
+    "desktop-shortcut",
 ];
 
 /// `[tool.oxdist.signing]`: the names of the environment variables that
@@ -207,6 +237,8 @@ pub struct Project {
     pub formats: Vec<String>,
     /// `LinuxPackageBuilder` attribute assignments: (attribute, Starlark value).
     pub linux: Vec<(String, String)>,
+    /// `[tool.oxdist.windows]`; `None` when absent.
+    pub windows: Option<WindowsSettings>,
     /// `[tool.oxdist.macos]`, quoted for Starlark.
     pub macos: Vec<(String, String)>,
     /// `[tool.oxdist.signing]`, with oxdist's names for what it leaves out.
@@ -468,6 +500,7 @@ impl Project {
                 macos
             },
             signing: signing_env(path, tool)?,
+            windows: windows_settings(path, tool)?,
             license_policy: subtable(path, tool, "license-policy", &POLICY_KEYS)?,
         })
     }
@@ -530,8 +563,31 @@ impl Project {
                 .collect::<Vec<_>>(),
             "pip_args": pip.join(", "),
             "macos": self.macos_settings(exe),
+            "windows": self.windows.as_ref().map(|windows| self.windows_data(windows, exe)),
         });
         oxdist_templates::render(oxdist_templates::Template::PyprojectConfig, &data)
+    }
+
+    /// The MSI's settings for the template, quoted for Starlark.
+    fn windows_data(&self, windows: &WindowsSettings, exe: &str) -> serde_json::Value {
+        let manufacturer = windows.manufacturer.clone().unwrap_or_else(|| {
+            let maintainer = self
+                .maintainer
+                .as_deref()
+                .map(|m| m.split(" <").next().unwrap_or(m).trim());
+            quote(maintainer.filter(|m| !m.is_empty()).unwrap_or(&self.name))
+        });
+        serde_json::json!({
+            "manufacturer": manufacturer,
+            "attributes": windows
+                .attributes
+                .iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect::<Vec<_>>(),
+            "shortcut": windows.start_menu_shortcut,
+            "desktop": if windows.desktop_shortcut { "True" } else { "False" },
+            "exe": quote(&format!("{exe}.exe")),
+        })
     }
 
     /// The app bundle's settings for the template, quoted for Starlark.
@@ -648,6 +704,63 @@ fn subtable(
         out.push((starlark.to_string(), rendered));
     }
     Ok(out)
+}
+
+/// `[tool.oxdist.windows]`, each value checked.
+fn windows_settings(path: &Path, tool: &Table) -> Result<Option<WindowsSettings>, PyprojectError> {
+    let Some(value) = tool.get("windows") else {
+        return Ok(None);
+    };
+    let field = |key: &str, message: &str| PyprojectError::Field {
+        path: path.to_path_buf(),
+        field: format!("[tool.oxdist.windows]{key}"),
+        message: message.to_string(),
+    };
+    let table = value.as_table().ok_or_else(|| field("", "must be a table"))?;
+    check_keys(path, "[tool.oxdist.windows]", table, &WINDOWS_KEYS)?;
+    let mut settings = WindowsSettings::default();
+    for (key, value) in table {
+        let key_field = format!(" {key}");
+        let string = || value.as_str().ok_or_else(|| field(&key_field, "must be a string"));
+        let boolean = || {
+            value
+                .as_bool()
+                .ok_or_else(|| field(&key_field, "must be true or false"))
+        };
+        let attribute = match key.as_str() {
+            "manufacturer" => {
+                settings.manufacturer = Some(quote(string()?));
+                None
+            }
+            "scope" => match string()? {
+                scope @ ("per-user" | "per-machine") => Some(("scope", quote(scope))),
+                _ => return Err(field(&key_field, "must be \"per-user\" or \"per-machine\"")),
+            },
+            "help-url" => Some(("help_url", quote(string()?))),
+            "license" => Some(("license_path", quote(string()?))),
+            "icon" => Some(("product_icon_path", quote(string()?))),
+            // The installation folder itself on PATH.
+            "add-to-path" => boolean()?.then(|| ("add_to_path", quote(""))),
+            "start-menu-shortcut" => {
+                settings.start_menu_shortcut = boolean()?;
+                None
+            }
+            _ => {
+                settings.desktop_shortcut = boolean()?;
+                None
+            }
+        };
+        if let Some((name, value)) = attribute {
+            settings.attributes.push((name.to_string(), value));
+        }
+    }
+    if settings.desktop_shortcut && !settings.start_menu_shortcut {
+        return Err(field(
+            " desktop-shortcut",
+            "needs start-menu-shortcut = true (the desktop shortcut is made beside the Start-menu one)",
+        ));
+    }
+    Ok(Some(settings))
 }
 
 /// `[tool.oxdist.signing]`: variable names, each checked to be one.
@@ -913,6 +1026,46 @@ exceptions = { six = "reviewed \"by legal\"" }
         );
         let err = error(&with("\n[tool.oxdist.signing]\npgp-passphrase-env = \"X\""));
         assert!(err.contains("did you mean `pgp-passphrase`?"), "{err}");
+    }
+
+    #[test]
+    fn windows_settings_make_the_msi_builder() {
+        let with = |extra: &str| PLAIN.replace("no-index = true", &format!("no-index = true\n{extra}"));
+        let config = parse(&with(
+            "\n[tool.oxdist.windows]\nscope = \"per-user\"\nadd-to-path = true\nstart-menu-shortcut = true\nhelp-url = \"https://example.org/help\"",
+        ))
+        .unwrap()
+        .starlark("1.2.0")
+        .unwrap();
+        for line in [
+            "    msi = WiXMSIBuilder(\"hello-cli\", \"hello-cli\", \"1.2.0\", \"Ada\")",
+            "    msi.scope = \"per-user\"",
+            "    msi.add_to_path = \"\"",
+            "    msi.help_url = \"https://example.org/help\"",
+            "    msi.add_shortcut(\"hello.exe\", \"hello-cli\", desktop = False)",
+            "    return msi",
+        ] {
+            assert!(config.contains(line), "{line} not in\n{config}");
+        }
+        assert!(!parse(PLAIN).unwrap().starlark("1").unwrap().contains("WiXMSIBuilder"));
+        for (setting, message) in [
+            (
+                "scope = \"everyone\"",
+                "[tool.oxdist.windows] scope must be \"per-user\" or \"per-machine\"",
+            ),
+            (
+                "desktop-shortcut = true",
+                "desktop-shortcut needs start-menu-shortcut = true",
+            ),
+            (
+                "add-to-path = \"yes\"",
+                "[tool.oxdist.windows] add-to-path must be true or false",
+            ),
+            ("start-menu-shortcuts = true", "did you mean `start-menu-shortcut`?"),
+        ] {
+            let err = error(&with(&format!("\n[tool.oxdist.windows]\n{setting}")));
+            assert!(err.contains(message), "{setting}: {err}");
+        }
     }
 
     #[test]

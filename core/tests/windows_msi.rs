@@ -305,3 +305,32 @@ fn a_missing_cross_toolchain_is_named_with_the_install_command() {
         );
     assert!(!p.path().join("dist").exists());
 }
+
+/// `[tool.oxdist.windows]` sets the MSI: per-user, a Start-menu shortcut,
+/// the folder on PATH and the manufacturer, read back by msitools.
+#[test]
+fn tool_oxdist_windows_sets_the_msi() {
+    let p = common::hello_pyproject();
+    let pyproject = std::fs::read_to_string(p.path().join("pyproject.toml")).unwrap();
+    p.file(
+        "pyproject.toml",
+        &format!(
+            "{pyproject}\n[tool.oxdist.windows]\nmanufacturer = \"Analytical Engines Ltd\"\nscope = \"per-user\"\nadd-to-path = true\nstart-menu-shortcut = true\n"
+        ),
+    );
+    p.run(&["package", "--format", "msi"]).ok();
+    let msi = p.path().join("dist/hello-cli-0.3.1-x86_64-pc-windows-msvc.msi");
+    let msi = msi.to_str().unwrap();
+    let property = common::tool("msiinfo", &["export", msi, "Property"], "msitools");
+    for row in [
+        "Manufacturer\tAnalytical Engines Ltd",
+        "ALLUSERS\t2",
+        "MSIINSTALLPERUSER\t1",
+    ] {
+        assert!(property.contains(row), "{row} not in\n{property}");
+    }
+    let shortcuts = common::tool("msiinfo", &["export", msi, "Shortcut"], "msitools");
+    assert!(shortcuts.contains("hello-cli"), "{shortcuts}");
+    let environment = common::tool("msiinfo", &["export", msi, "Environment"], "msitools");
+    assert!(environment.contains("PATH"), "{environment}");
+}
