@@ -107,6 +107,14 @@ pub enum Command {
         /// e.g. http://timestamp.digicert.com; timestamped artifacts differ per build
         #[arg(long, value_name = "URL", env = "OXDIST_AUTHENTICODE_TIMESTAMP_URL")]
         authenticode_timestamp_url: Option<String>,
+        /// PKCS#12 (PFX) file with a Developer ID Application certificate: signs
+        /// app bundles and DMGs (password from OXDIST_APPLE_PASSWORD or a prompt)
+        #[arg(long, value_name = "FILE", env = "OXDIST_APPLE_PFX_FILE")]
+        apple_pfx: Option<PathBuf>,
+        /// RFC 3161 timestamp authority for --apple-pfx signatures; notarization
+        /// requires one: http://timestamp.apple.com/ts01
+        #[arg(long, value_name = "URL", env = "OXDIST_APPLE_TIMESTAMP_URL")]
+        apple_timestamp_url: Option<String>,
     },
     /// Build a target, then run the executable it produces
     Run {
@@ -280,6 +288,8 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
             authenticode_key,
             authenticode_cert,
             authenticode_timestamp_url,
+            apple_pfx,
+            apple_timestamp_url,
         } => commands::package::run(
             &commands::package::PackageArgs {
                 formats: format,
@@ -292,6 +302,8 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
                     cert: authenticode_cert.as_deref(),
                 },
                 authenticode_timestamp_url: authenticode_timestamp_url.as_deref(),
+                apple_pfx: apple_pfx.as_deref(),
+                apple_timestamp_url: apple_timestamp_url.as_deref(),
             },
             &cli.global,
             &reporter,

@@ -135,6 +135,10 @@ pub struct SigningEnv {
     pub authenticode_pfx: String,
     /// Holds its password.
     pub authenticode_password: String,
+    /// Holds the path of the Developer ID PKCS#12 file (app, DMG).
+    pub apple_pfx: String,
+    /// Holds its password.
+    pub apple_password: String,
 }
 
 impl Default for SigningEnv {
@@ -145,12 +149,21 @@ impl Default for SigningEnv {
             pgp_passphrase: signing_key::PASSPHRASE_ENV.into(),
             authenticode_pfx: "OXDIST_AUTHENTICODE_PFX_FILE".into(),
             authenticode_password: authenticode_key::PASSWORD_ENV.into(),
+            apple_pfx: "OXDIST_APPLE_PFX_FILE".into(),
+            apple_password: authenticode_key::APPLE_PASSWORD_ENV.into(),
         }
     }
 }
 
 /// `[tool.oxdist.signing]` keys.
-pub const SIGNING_KEYS: [&str; 4] = ["pgp-key", "pgp-passphrase", "authenticode-pfx", "authenticode-password"];
+pub const SIGNING_KEYS: [&str; 6] = [
+    "pgp-key",
+    "pgp-passphrase",
+    "authenticode-pfx",
+    "authenticode-password",
+    "apple-pfx",
+    "apple-password",
+];
 
 /// `[tool.oxdist.license-policy]` keys and the `set_license_policy` arguments they set.
 pub const POLICY_KEYS: [(&str, &str, Kind); 6] = [
@@ -794,7 +807,9 @@ fn signing_env(path: &Path, tool: &Table) -> Result<SigningEnv, PyprojectError> 
             "pgp-key" => &mut env.pgp_key,
             "pgp-passphrase" => &mut env.pgp_passphrase,
             "authenticode-pfx" => &mut env.authenticode_pfx,
-            _ => &mut env.authenticode_password,
+            "authenticode-password" => &mut env.authenticode_password,
+            "apple-pfx" => &mut env.apple_pfx,
+            _ => &mut env.apple_password,
         };
         *slot = name.to_string();
     }

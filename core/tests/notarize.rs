@@ -162,16 +162,7 @@ fn run(p: &Project, args: &[&str], env: &[(String, String)]) -> common::Run {
     p.run_with_env(args, &env)
 }
 
-/// `rcodesign print-signature-info`'s text for a file.
-fn signature_info(path: &Path) -> String {
-    let out = oxdist_testing::rcodesign()
-        .arg("print-signature-info")
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use oxdist_testing::signature_info;
 
 /// The cdhash by rcodesign: the SHA-256 it prints for the (first) code
 /// directory blob, its first 40 hex digits.

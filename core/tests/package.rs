@@ -473,6 +473,8 @@ fn msi_is_signed_with_authenticode() {
         .fails_with(2, &["--authenticode-cert"]);
     p.run(&["package", "--format", "zip", "--authenticode-pfx", &path("cs.pfx")])
         .fails_with(2, &["add msi to --format"]);
+    p.run(&["package", "--format", "zip", "--apple-pfx", &path("cs.pfx")])
+        .fails_with(2, &["add app or dmg to --format"]);
 }
 
 /// distlib's 64-bit Windows launcher from pip 24.0's wheel: a real PE to sign.
@@ -818,27 +820,7 @@ resolve_targets()
 fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
     let p = Project::new();
     common::macos_speedups("macosx_11_0_arm64", &p.path().join("greeter"));
-    let openssl = |args: &[&str]| {
-        let output = std::process::Command::new("openssl")
-            .current_dir(p.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    };
-    oxdist_testing::developer_id_certificate(p.path(), "ABCDE12345");
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "key.pem",
-        "-in",
-        "cert.pem",
-        "-passout",
-        "pass:right",
-        "-out",
-        "cs.p12",
-    ]);
+    oxdist_testing::developer_id_p12(p.path(), "ABCDE12345", "right", "cs.p12");
     let config = |signer: &str| common::GREETER_APP_CONFIG.replace("SIGNER", &format!("{signer}.activate()"));
     p.config(&config(r#"code_signer_from_pem_files("cert.pem", "key.pem")"#));
     let env = [("SOURCE_DATE_EPOCH", "1700000000")];
@@ -865,12 +847,7 @@ fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
         String::from_utf8_lossy(&verify.stdout),
         String::from_utf8_lossy(&verify.stderr)
     );
-    let info = oxdist_testing::rcodesign()
-        .arg("print-signature-info")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    let info = String::from_utf8_lossy(&info.stdout);
+    let info = oxdist_testing::signature_info(&exe);
     for expected in [
         "identifier: org.example.greeter",
         "team_name: ABCDE12345",
@@ -880,12 +857,7 @@ fn macos_bundle_and_dmg_signed_with_the_configured_signer() {
         assert!(info.contains(expected), "{expected} in\n{info}");
     }
     let dmg = dist.join(format!("{stem}.dmg"));
-    let info = oxdist_testing::rcodesign()
-        .arg("print-signature-info")
-        .arg(&dmg)
-        .output()
-        .unwrap();
-    let info = String::from_utf8_lossy(&info.stdout);
+    let info = oxdist_testing::signature_info(&dmg);
     assert!(
         info.contains(&format!("identifier: {stem}")) && info.contains("cms:"),
         "{info}"

@@ -334,3 +334,43 @@ fn tool_oxdist_windows_sets_the_msi() {
     let environment = common::tool("msiinfo", &["export", msi, "Environment"], "msitools");
     assert!(environment.contains("PATH"), "{environment}");
 }
+
+/// A Developer ID key from the environment (`[tool.oxdist.signing]` names
+/// the variables) signs the app bundle and the DMG: rcodesign verifies the
+/// executable's CMS signature, and the DMG carries one; without the
+/// password there is no prompt (no terminal) but an error naming its variable.
+#[test]
+fn a_developer_id_key_from_the_environment_signs_the_dmg() {
+    let p = common::hello_pyproject();
+    let pyproject = std::fs::read_to_string(p.path().join("pyproject.toml")).unwrap();
+    p.file(
+        "pyproject.toml",
+        &format!(
+            "{pyproject}\n[tool.oxdist.macos]\nidentifier = \"org.example.hello\"\n\n[tool.oxdist.signing]\napple-pfx = \"RELEASE_P12\"\napple-password = \"RELEASE_P12_PASSWORD\"\n"
+        ),
+    );
+    let p12 = oxdist_testing::developer_id_p12(p.path(), "ABCDE12345", "right", "developer-id.p12");
+    let p12 = p12.to_str().unwrap();
+    p.run_with_env(&["package", "--format", "dmg"], &[("RELEASE_P12", p12)])
+        .fails_with(4, &["needs a password; set RELEASE_P12_PASSWORD"]);
+    let run = p
+        .run_with_env(
+            &["package", "--format", "dmg"],
+            &[("RELEASE_P12", p12), ("RELEASE_P12_PASSWORD", "right")],
+        )
+        .ok();
+    assert!(run.stderr.contains("signed)"), "{}", run.stderr);
+    let dmg = p.path().join("dist/hello-cli-0.3.1-aarch64-apple-darwin.dmg");
+    let out = p.path().join("dmg");
+    common::tool(
+        "7zz",
+        &["x", "-y", &format!("-o{}", out.display()), dmg.to_str().unwrap()],
+        "7zip",
+    );
+    let exe = out.join("hello-cli/hello-cli.app/Contents/MacOS/hello");
+    let verify = oxdist_testing::rcodesign().arg("verify").arg(&exe).output().unwrap();
+    assert!(verify.status.success(), "{}", text(&verify));
+    let info = oxdist_testing::signature_info(&exe);
+    assert!(info.contains("team_name: ABCDE12345"), "{info}");
+    assert!(!oxdist_testing::signature_info(&dmg).contains("cms: null"));
+}

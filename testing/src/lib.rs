@@ -250,6 +250,39 @@ pub fn developer_id_certificate(dir: &Path, team: &str) -> (PathBuf, PathBuf) {
     (dir.join("key.pem"), dir.join("cert.pem"))
 }
 
+/// [`developer_id_certificate`] exported as a PKCS#12 file `file_name` in
+/// `dir`, protected by `password`, as the Keychain exports one.
+pub fn developer_id_p12(dir: &Path, team: &str, password: &str, file_name: &str) -> PathBuf {
+    let (key, cert) = developer_id_certificate(dir, team);
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .arg("pkcs12")
+        .arg("-export")
+        .arg("-inkey")
+        .arg(&key)
+        .arg("-in")
+        .arg(&cert)
+        .arg("-passout")
+        .arg(format!("pass:{password}"))
+        .arg("-out")
+        .arg(file_name)
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    assert!(
+        output.status.success(),
+        "openssl pkcs12: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir.join(file_name)
+}
+
+/// `rcodesign print-signature-info`'s text for a file (checked to succeed).
+pub fn signature_info(path: &Path) -> String {
+    let out = rcodesign().arg("print-signature-info").arg(path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A directory of pinned Python packages installed with `pip install
 /// --target` (binary wheels only, no dependency resolution: `specs` must
 /// name every package, `name==version`), for `PYTHONPATH` when a test runs

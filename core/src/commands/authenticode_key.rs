@@ -1,4 +1,7 @@
-//! The Authenticode certificate and key `oxdist package` signs MSIs with.
+//! The Authenticode certificate and key `oxdist package` signs MSIs with,
+//! and the Developer ID one it signs app bundles and DMGs with (`--apple-pfx`
+//! or `OXDIST_APPLE_PFX_FILE`, password `OXDIST_APPLE_PASSWORD`; else the
+//! configuration's active code signer; else ad-hoc).
 //!
 //! Where they come from, first match wins:
 //!
@@ -28,6 +31,8 @@ use crate::dialect::code_signing::{ConfiguredSigner, Password, SignerKey};
 
 /// Environment variable holding the PKCS#12 password.
 pub const PASSWORD_ENV: &str = "OXDIST_AUTHENTICODE_PASSWORD";
+/// Environment variable holding the password of `--apple-pfx`.
+pub const APPLE_PASSWORD_ENV: &str = "OXDIST_APPLE_PASSWORD";
 
 /// Why the Authenticode key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +136,29 @@ pub fn load(
         }
     };
     Ok(Some(AuthenticodeKey {
+        timestamp_url: timestamp_url.map(str::to_string),
+        ..key
+    }))
+}
+
+/// The Developer ID key the command line (`--apple-pfx`, or the variable
+/// `env` names: `OXDIST_APPLE_PFX_FILE` by default) gives for app bundles
+/// and DMGs, with its password from the variable `env` names
+/// (`OXDIST_APPLE_PASSWORD`) or a prompt.
+pub fn load_apple(
+    pfx: Option<&Path>,
+    timestamp_url: Option<&str>,
+    env: &crate::pyproject::SigningEnv,
+) -> Result<Option<AuthenticodeKey>, AuthenticodeKeyError> {
+    let from_env = std::env::var_os(&env.apple_pfx)
+        .filter(|path| !path.is_empty())
+        .map(std::path::PathBuf::from);
+    let Some(pfx) = pfx.or(from_env.as_deref()) else {
+        return Ok(None);
+    };
+    let key = load_pfx(pfx, None, &env.apple_password)?;
+    Ok(Some(AuthenticodeKey {
+        origin: format!("Developer ID {}", key.origin),
         timestamp_url: timestamp_url.map(str::to_string),
         ..key
     }))

@@ -120,6 +120,10 @@ pub struct PackageArgs<'a> {
     pub authenticode: super::authenticode_key::KeySource<'a>,
     /// `--authenticode-timestamp-url`.
     pub authenticode_timestamp_url: Option<&'a str>,
+    /// `--apple-pfx`: the Developer ID key for app bundles and DMGs.
+    pub apple_pfx: Option<&'a Path>,
+    /// `--apple-timestamp-url`.
+    pub apple_timestamp_url: Option<&'a str>,
 }
 
 pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> Result<(), Error> {
@@ -152,6 +156,18 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
     } else {
         None
     };
+    let apple = formats
+        .iter()
+        .any(|f| matches!(f, PackageFormat::App | PackageFormat::Dmg));
+    let apple_key = if apple {
+        super::authenticode_key::load_apple(args.apple_pfx, args.apple_timestamp_url, &signing_env)?
+    } else if args.apple_pfx.is_some() || args.apple_timestamp_url.is_some() {
+        return Err(Error::Usage(
+            "--apple-pfx and --apple-timestamp-url sign app bundles and DMGs: add app or dmg to --format".into(),
+        ));
+    } else {
+        None
+    };
     let mut artifacts = Vec::new();
     let mut sums = Vec::new();
     let mut packaged = None;
@@ -165,6 +181,7 @@ pub fn run(args: &PackageArgs<'_>, global: &GlobalArgs, reporter: &Reporter) -> 
             mtime,
             &key,
             authenticode.clone(),
+            apple_key.clone(),
             &mut artifacts,
             &mut sums,
         )?);
@@ -209,6 +226,7 @@ fn package_target(
     mtime: Timestamp,
     key: &Option<signing_key::SigningKey>,
     authenticode: Option<super::authenticode_key::AuthenticodeKey>,
+    apple_key: Option<super::authenticode_key::AuthenticodeKey>,
     artifacts: &mut Vec<Artifact>,
     sums: &mut Vec<(String, String)>,
 ) -> Result<(PathBuf, PathBuf), Error> {
@@ -230,12 +248,12 @@ fn package_target(
     // asked for at most once), also signs macOS bundles and DMGs, as
     // PyOxidizer's CodeSigner does; without one, bundles are signed ad-hoc.
     let configured_key = match &evaluation.code_signer {
-        Some(configured) if apple || (msi && authenticode.is_none()) => {
+        Some(configured) if (apple && apple_key.is_none()) || (msi && authenticode.is_none()) => {
             Some(super::authenticode_key::load_configured(configured)?)
         }
         _ => None,
     };
-    let apple_key = configured_key.clone().filter(|_| apple);
+    let apple_key = apple_key.or_else(|| configured_key.clone().filter(|_| apple));
     let authenticode = match (authenticode, configured_key) {
         (Some(key), _) => Some(key),
         (None, Some(key)) if msi => Some(super::authenticode_key::AuthenticodeKey {
@@ -721,7 +739,11 @@ fn sign_bundle(
         signer: key.map(|k| k.signer.clone()),
         hardened_runtime: options.hardened_runtime,
         entitlements,
-        team_id: options.team_id.clone(),
+        // Apple's codesign takes the team ID from the certificate's OU.
+        team_id: options
+            .team_id
+            .clone()
+            .or_else(|| key.and_then(|k| k.signer.chain().organizational_unit())),
         timestamp: key.and_then(|k| k.timestamp_url.clone()),
     };
     match key {

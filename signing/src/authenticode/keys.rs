@@ -158,6 +158,31 @@ impl CertificateChain {
         self.leaf().tbs_certificate.subject.to_string()
     }
 
+    /// The signer's organizational unit (`OU`), which in an Apple Developer
+    /// ID certificate is the team ID that code signatures carry.
+    pub fn organizational_unit(&self) -> Option<String> {
+        const OU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
+        self.leaf()
+            .tbs_certificate
+            .subject
+            .0
+            .iter()
+            .flat_map(|rdn| rdn.0.iter())
+            .filter(|attribute| attribute.oid == OU)
+            .find_map(|attribute| {
+                let value = &attribute.value;
+                value
+                    .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                    .map(|s| s.to_string())
+                    .or_else(|_| {
+                        value
+                            .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                            .map(|s| s.to_string())
+                    })
+                    .ok()
+            })
+    }
+
     /// The RSA public key of the signer's certificate.
     pub(crate) fn leaf_rsa_key(&self) -> Result<RsaPublicKey, AuthenticodeError> {
         rsa_public_key(self.leaf()).ok_or_else(|| AuthenticodeError::UnsupportedKey {
