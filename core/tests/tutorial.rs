@@ -94,6 +94,15 @@ fn the_tutorial_runs_as_written() {
             );
         }
     }
+    // The signing section's keyring started a gpg-agent: stop it.
+    let keyring = p.path().join("keyring");
+    if keyring.is_dir() {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(&keyring)
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
 }
 
 #[test]
