@@ -38,6 +38,8 @@ pub enum Template {
     LauncherBuild,
     /// The pyo3 configuration the launcher is built with.
     LauncherPyo3Config,
+    /// `zig-cc`: `zig cc` as the C compiler and linker of a macOS launcher.
+    LauncherZigCc,
     /// A freedesktop.org `.desktop` menu entry for Linux packages.
     DesktopEntry,
     /// A `.deb`'s `preinst` maintainer script.
@@ -73,6 +75,7 @@ impl Template {
             Template::LauncherMain => "launcher/main.rs.hbs",
             Template::LauncherBuild => "launcher/build.rs.hbs",
             Template::LauncherPyo3Config => "launcher/pyo3-config.txt.hbs",
+            Template::LauncherZigCc => "launcher/zig-cc.hbs",
             Template::DesktopEntry => "linux/app.desktop.hbs",
             Template::DebPreinst => "deb/preinst.hbs",
             Template::DebPostinst => "deb/postinst.hbs",
@@ -96,6 +99,7 @@ impl Template {
             Template::LauncherMain => include_str!("../files/launcher/main.rs.hbs"),
             Template::LauncherBuild => include_str!("../files/launcher/build.rs.hbs"),
             Template::LauncherPyo3Config => include_str!("../files/launcher/pyo3-config.txt.hbs"),
+            Template::LauncherZigCc => include_str!("../files/launcher/zig-cc.hbs"),
             Template::DesktopEntry => include_str!("../files/linux/app.desktop.hbs"),
             Template::DebPreinst => include_str!("../files/deb/preinst.hbs"),
             Template::DebPostinst => include_str!("../files/deb/postinst.hbs"),

@@ -191,7 +191,7 @@ fn inputs(
         files.push((format!("{EMBED_DIR}/{path}"), Cow::Borrowed(*bytes)));
     }
     if let Some(toolchain) = toolchain {
-        for (name, bytes) in toolchain.project_files() {
+        for (name, bytes) in toolchain.project_files()? {
             files.push((name, Cow::Owned(bytes)));
         }
     }
