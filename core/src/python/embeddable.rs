@@ -411,20 +411,8 @@ pub fn default_embeddable(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
+    use super::super::test_zip::zip_of;
     use super::*;
-
-    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = io::Cursor::new(Vec::new());
-        let mut zip = zip::ZipWriter::new(&mut out);
-        for (name, data) in files {
-            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
-            zip.write_all(data).unwrap();
-        }
-        zip.finish().unwrap();
-        out.into_inner()
-    }
 
     #[test]
     fn the_dll_names_the_version() {

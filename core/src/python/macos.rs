@@ -208,6 +208,8 @@ fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsErro
         .map_err(io_error(parent))?;
     let file = fs::File::open(wheel).map_err(io_error(wheel))?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file)).map_err(|e| not(e.to_string()))?;
+    let lib = staging.path().join("lib");
+    fs::create_dir_all(&lib).map_err(io_error(&lib))?;
     let mut found_libpython = false;
     for i in 0..zip.len() {
         let mut member = zip.by_index(i).map_err(|e| not(e.to_string()))?;
@@ -218,7 +220,11 @@ fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsErro
         if member.is_dir() || relative.is_empty() {
             continue;
         }
-        if member.enclosed_name().is_none() || relative.contains('/') || relative.starts_with('.') {
+        let safe = member.enclosed_name().is_some()
+            && Path::new(relative)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
             return Err(MacOsError::UnsafeMember {
                 archive: wheel.to_path_buf(),
                 member: name,
@@ -417,7 +423,113 @@ pub fn pip_platform_args(dist: &PythonDistribution) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_zip::zip_of;
     use super::*;
+
+    /// A thin arm64 dylib named by python.org's framework path, built from `release`.
+    fn libpython(release: &str) -> Vec<u8> {
+        let name = b"/Library/Frameworks/Python.framework/Versions/3.11/Python";
+        let cmdsize = 24 + 64;
+        let mut b = Vec::new();
+        for v in [0xfeed_facf_u32, 0x0100_000c, 0, 6, 1, cmdsize, 0, 0] {
+            b.extend(v.to_le_bytes());
+        }
+        for v in [0xd_u32, cmdsize, 24, 0, 0, 0] {
+            b.extend(v.to_le_bytes());
+        }
+        let mut field = name.to_vec();
+        field.resize(64, 0);
+        b.extend(field);
+        b.extend(format!("\0v{release}\0").as_bytes());
+        b
+    }
+
+    /// The embeddable package's standard library, as [`default_macos`] gets it.
+    fn stdlib(cache: &Path) -> PythonDistribution {
+        let stdlib = zip_of(&[("os.pyc", b"\0"), ("encodings/__init__.pyc", b"\0")]);
+        let package = zip_of(&[("python311.dll", b"MZ"), ("python311.zip", &stdlib)]);
+        let path = cache.join("python-3.11.0-embed-amd64.zip");
+        fs::write(&path, package).unwrap();
+        super::super::embeddable::open_embeddable(&path, None, cache, |_| PathBuf::from("python3.11")).unwrap()
+    }
+
+    #[test]
+    fn a_runtime_wheel_is_combined_with_the_stdlib_and_unsafe_members_are_refused() {
+        let cache = tempfile::tempdir().unwrap();
+        let stdlib = stdlib(cache.path());
+        let wheel = cache.path().join("panda3d.whl");
+        fs::write(
+            &wheel,
+            zip_of(&[
+                ("panda3d/__init__.py", b""),
+                ("deploy_libs/libpython3.11.dylib", &libpython("3.11.0")),
+                ("deploy_libs/_ssl.cpython-311-darwin.so", b"\xcf\xfa\xed\xfe"),
+                ("deploy_libs/libssl.3.dylib", b"\xcf\xfa\xed\xfe"),
+                ("deploy_libs/_testcapi.cpython-311-darwin.so", b"\xcf\xfa\xed\xfe"),
+                ("deploy_libs/_sysconfigdata__darwin_darwin.py", b"build_time_vars = {}"),
+            ]),
+        )
+        .unwrap();
+        let python = Path::new("python3.11");
+        let dist = open_runtime_wheel(&wheel, None, "aarch64-apple-darwin", cache.path(), python, &stdlib).unwrap();
+        assert_eq!(
+            (dist.version.as_str(), dist.target_triple.as_str()),
+            ("3.11.0", "aarch64-apple-darwin")
+        );
+        assert!(dist.links_shared_libpython() && dist.is_macos());
+        let dylib = fs::read(dist.libpython.shared_lib.as_ref().unwrap()).unwrap();
+        assert!(dylib.windows(26).any(|w| w == b"@rpath/libpython3.11.dylib"));
+        assert!(dist.stdlib_dir.join("encodings/__init__.pyc").is_file());
+        assert!(dist.stdlib_dir.join("_sysconfigdata__darwin_darwin.py").is_file());
+        let ssl = &dist.extension_modules["_ssl"][0];
+        assert_eq!(
+            ssl.links[0].path_dynamic.as_deref(),
+            Some(&*dist.extension_dir.clone().unwrap().join("libssl.3.dylib"))
+        );
+        assert!(!dist.extension_modules.contains_key("_testcapi"));
+        assert_eq!(
+            pip_platform_args(&dist)[..2],
+            ["--platform".to_string(), "macosx_11_0_arm64".to_string()]
+        );
+
+        // Another release than the standard library's is refused.
+        let other = cache.path().join("other.whl");
+        fs::write(
+            &other,
+            zip_of(&[("deploy_libs/libpython3.11.dylib", &libpython("3.11.9"))]),
+        )
+        .unwrap();
+        let err = open_runtime_wheel(&other, None, "aarch64-apple-darwin", cache.path(), python, &stdlib).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("CPython 3.11.9 but the standard library is CPython 3.11.0"),
+            "{err}"
+        );
+
+        let evil = cache.path().join("evil.whl");
+        fs::write(
+            &evil,
+            zip_of(&[
+                ("deploy_libs/libpython3.11.dylib", &libpython("3.11.0")),
+                ("deploy_libs/../../evil.so", b"x"),
+            ]),
+        )
+        .unwrap();
+        let err = open_runtime_wheel(&evil, None, "aarch64-apple-darwin", cache.path(), python, &stdlib).unwrap_err();
+        assert!(matches!(err, MacOsError::UnsafeMember { .. }), "{err}");
+        let err = open_runtime_wheel(
+            &wheel,
+            Some(&"0".repeat(64)),
+            "aarch64-apple-darwin",
+            cache.path(),
+            python,
+            &stdlib,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sha256 mismatch"), "{err}");
+        let err = default_macos("3.11", "powerpc-apple-darwin", cache.path(), python, &stdlib).unwrap_err();
+        assert!(err.to_string().contains("unknown macOS target"), "{err}");
+    }
 
     #[test]
     fn the_release_is_read_from_the_build_tag() {

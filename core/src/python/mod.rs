@@ -25,3 +25,21 @@ pub mod policy;
 pub mod resources;
 pub mod scan;
 pub mod wheel;
+
+/// Zip archives made in memory, for the distribution readers' tests.
+#[cfg(test)]
+mod test_zip {
+    use std::io::{self, Write};
+
+    /// A zip of `files` (name, contents), in order.
+    pub(crate) fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, data) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+        out.into_inner()
+    }
+}
