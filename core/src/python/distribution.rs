@@ -303,11 +303,33 @@ impl PythonDistribution {
     /// Extra `pip install` arguments selecting wheels for this
     /// distribution's platform, when it is not this machine's.
     pub fn pip_platform_args(&self) -> Vec<String> {
-        match &self.source {
-            DistributionSource::Embeddable { .. } => super::embeddable::pip_platform_args(self),
-            DistributionSource::MacOsRuntime { .. } => super::macos::pip_platform_args(self),
-            _ => Vec::new(),
-        }
+        // pip also accepts older macOS versions and universal2 wheels for
+        // the platform named.
+        let platform = match &self.source {
+            DistributionSource::Embeddable { .. } => "win_amd64",
+            DistributionSource::MacOsRuntime { .. } if self.target_triple.starts_with("aarch64") => "macosx_11_0_arm64",
+            DistributionSource::MacOsRuntime { .. } => "macosx_11_0_x86_64",
+            _ => return Vec::new(),
+        };
+        // Binary wheels only: nothing can be compiled for that platform here.
+        let abi = format!("cp{}", self.major_minor.replace('.', ""));
+        [
+            "--platform",
+            platform,
+            "--python-version",
+            &self.major_minor,
+            "--implementation",
+            "cp",
+            "--abi",
+            &abi,
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
+            "--only-binary=:all:",
+        ]
+        .map(str::to_string)
+        .to_vec()
     }
 
     /// Whether executables for this distribution are Windows programs.

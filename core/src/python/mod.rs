@@ -6,6 +6,8 @@
 //! - [`host`], [`pbs`], [`embeddable`] and [`macos`] fill that model from
 //!   the four sources (the last two: CPython's Windows embeddable package,
 //!   and python.org's macOS runtime assembled from registry packages).
+//! - [`extract`]: what those readers share: digests, safe member paths,
+//!   extraction into the cache whole or not at all.
 //! - [`resources`]: typed resources (module source, bytecode, package data,
 //!   distribution metadata, extension modules, …) and how files map to them.
 //! - [`scan`] and [`wheel`] produce resources from directories and `.whl` files.
@@ -17,6 +19,7 @@ pub mod bytecode;
 pub mod bytecode_cache;
 pub mod distribution;
 pub mod embeddable;
+pub mod extract;
 pub mod host;
 pub mod macos;
 pub mod pbs;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::distribution::{
     DistributionSource, ExtensionKind, ExtensionModule, LibPython, LicenseAnnotation, LinkLibrary, PythonDistribution,
 };
+use super::extract::{Sha256Mismatch, StagingError, extract_once, is_safe_relative, replace_dir, sha256_checked};
 use super::resources::PythonSuffixes;
 
 /// PYTHON.json schema versions this module reads.
@@ -27,15 +28,10 @@ pub const SUPPORTED_JSON_VERSIONS: [&str; 2] = ["7", "8"];
 pub enum PbsError {
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error(
-        "sha256 mismatch for {}: expected {expected}, got {actual}; the file is corrupt or not the one the configuration names",
-        path.display()
-    )]
-    Sha256Mismatch {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    #[error(transparent)]
+    Sha256Mismatch(#[from] Sha256Mismatch),
+    #[error(transparent)]
+    Staging(#[from] StagingError),
     #[error("invalid sha256 {0:?}: expected 64 hexadecimal digits")]
     BadSha256(String),
     #[error(
@@ -148,25 +144,13 @@ pub fn open_archive(
     expected_sha256: Option<&str>,
     cache_root: &Path,
 ) -> Result<PythonDistribution, PbsError> {
-    let actual = sha256_of(archive)?;
-    if let Some(expected) = expected_sha256 {
-        let expected = check_sha256_syntax(expected)?;
-        if expected != actual {
-            return Err(PbsError::Sha256Mismatch {
-                path: archive.to_path_buf(),
-                expected,
-                actual,
-            });
-        }
-    }
+    let expected = expected_sha256.map(check_sha256_syntax).transpose()?;
+    let actual = sha256_checked(archive, expected.as_deref()).map_err(|source| PbsError::Io {
+        path: archive.to_path_buf(),
+        source,
+    })??;
     let extracted = cache_root.join("distributions").join(&actual[..32]);
-    if !extracted.join(".oxdist-complete").is_file() {
-        extract_archive(archive, &extracted)?;
-        fs::write(extracted.join(".oxdist-complete"), &actual).map_err(|source| PbsError::Io {
-            path: extracted.clone(),
-            source,
-        })?;
-    }
+    extract_once(&extracted, &actual, |staging| unpack_archive(archive, staging))?;
     read_extracted(archive, &actual, &extracted)
 }
 
@@ -196,11 +180,12 @@ pub fn open_url(url: &str, sha256: &str, cache_root: &Path) -> Result<PythonDist
         fetch(url, temp.path())?;
         let actual = sha256_of(temp.path())?;
         if actual != sha256 {
-            return Err(PbsError::Sha256Mismatch {
+            return Err(Sha256Mismatch {
                 path: PathBuf::from(url),
                 expected: sha256,
                 actual,
-            });
+            }
+            .into());
         }
         temp.persist(&dest).map_err(|e| PbsError::Io {
             path: dest.clone(),
@@ -250,21 +235,12 @@ fn fetch(url: &str, dest: &Path) -> Result<(), PbsError> {
 /// Extracts `archive` (tar.zst or tar.gz, detected by content) into `dest`,
 /// atomically: into a sibling temporary directory, then renamed.
 pub fn extract_archive(archive: &Path, dest: &Path) -> Result<(), PbsError> {
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|source| PbsError::Io {
-        path: parent.to_path_buf(),
-        source,
-    })?;
-    let staging = tempfile::Builder::new()
-        .prefix(".oxdist-extract-")
-        .tempdir_in(parent)
-        .map_err(|source| PbsError::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+    replace_dir(dest, |staging| unpack_archive(archive, staging))
+}
+
+/// Unpacks `archive` into the (staging) directory `dest`, refusing members
+/// and links that would leave it.
+fn unpack_archive(archive: &Path, dest: &Path) -> Result<(), PbsError> {
     let corrupt = |e: &dyn std::fmt::Display| PbsError::Corrupt {
         path: archive.to_path_buf(),
         message: e.to_string(),
@@ -312,7 +288,7 @@ pub fn extract_archive(archive: &Path, dest: &Path) -> Result<(), PbsError> {
             }
         }
         // `unpack_in` also refuses paths escaping the destination.
-        let unpacked = entry.unpack_in(staging.path()).map_err(|e| corrupt(&e))?;
+        let unpacked = entry.unpack_in(dest).map_err(|e| corrupt(&e))?;
         if !unpacked {
             return Err(PbsError::UnsafeMember {
                 archive: archive.to_path_buf(),
@@ -320,25 +296,7 @@ pub fn extract_archive(archive: &Path, dest: &Path) -> Result<(), PbsError> {
             });
         }
     }
-    if dest.exists() {
-        fs::remove_dir_all(dest).map_err(|source| PbsError::Io {
-            path: dest.to_path_buf(),
-            source,
-        })?;
-    }
-    let staging = staging.keep();
-    fs::rename(&staging, dest).map_err(|source| PbsError::Io {
-        path: dest.to_path_buf(),
-        source,
-    })?;
     Ok(())
-}
-
-fn is_safe_relative(path: &Path) -> bool {
-    !path.as_os_str().is_empty()
-        && path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// Whether a relative path, with `..` applied lexically, stays at or below its root.
