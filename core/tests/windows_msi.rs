@@ -267,6 +267,13 @@ fn check_macos_app(p: &common::Project, dmg: &Path) {
         "{problems}"
     );
     let bytes = std::fs::read(&exe).unwrap();
+    // It loads libpython through its rpath, which is its own directory.
+    for name in ["@rpath/libpython3.11.dylib\0", "@executable_path\0"] {
+        assert!(
+            bytes.windows(name.len()).any(|w| w == name.as_bytes()),
+            "{name:?} is not in the executable's load commands"
+        );
+    }
     let blob = oxdist_embed::find_appended(&bytes)
         .unwrap()
         .expect("the packed resources are in the signed executable");
